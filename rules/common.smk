@@ -70,6 +70,23 @@ def is_tiny(model):
     return "config" in config["models"][model]["llm"]
 
 
+def launcher(wildcards, resources):
+    """Multi-node training: with resources `mpi: srun` and `tasks` (one task per node), the
+    rule starts `srun` itself, one mlan.launch per node (the job step's SLURM_* variables
+    are stripped, so the step's shape is spelled out). Nothing otherwise."""
+    if "mpi" not in resources.keys():
+        return ""
+    tasks, nodes = resources.get("tasks", 1), resources.get("nodes", 1)
+    if tasks % nodes:
+        raise WorkflowError(
+            f"resources: tasks ({tasks}) must be a multiple of nodes ({nodes}), one task per node"
+        )
+    return (
+        f"{resources.mpi} --ntasks={tasks} --ntasks-per-node={tasks // nodes}"
+        f" --cpus-per-task={resources.get('cpus_per_task', 1)} --kill-on-bad-exit=1 "
+    )
+
+
 def stage_settings(stage, **overrides):
     """The stage's hyperparameters as the JSON the training entry point reads."""
     return json.dumps({**config["training"][stage], **overrides}, sort_keys=True)

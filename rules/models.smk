@@ -39,8 +39,9 @@ rule pretrain:
     params:
         settings=lambda wildcards: stage_settings("pretrain"),
         checkpoints="results/checkpoints/{model}/pretrain",
+        launcher=launcher,
     shell:
-        "python -m mlan.launch --stage pretrain --base {input.base} --data {input.data}"
+        "exec {params.launcher}python -m mlan.launch --stage pretrain --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
         " --settings {params.settings:q} > {log} 2>&1"
 
@@ -65,7 +66,8 @@ rule finetune:
     params:
         settings=lambda wildcards: stage_settings("finetune", seed=int(wildcards.seed)),
         checkpoints="results/checkpoints/{model}/{mix}/seed{seed}",
+        launcher=launcher,
     shell:
-        "python -m mlan.launch --stage finetune --base {input.base} --data {input.data}"
+        "exec {params.launcher}python -m mlan.launch --stage finetune --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
         " --settings {params.settings:q} > {log} 2>&1"

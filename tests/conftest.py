@@ -53,6 +53,30 @@ def snakemake(workdir: Path, *args: str, check: bool = True):
     return result
 
 
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """The whole embedded default, run locally once per session (tests restore what they edit)."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("default") / "workflow")
+    snakemake(workdir)
+    return workdir
+
+
+# Outputs that legitimately differ between two runs of the same workflow: logs, measured
+# times and memory (measured twice, equal on everything else, figures included).
+VOLATILE = ("results/logs/", "train_summary.json", "train_log.jsonl")
+
+
+def result_digests(workdir: Path) -> dict[str, str]:
+    """SHA-256 of every file under results/ except the volatile ones, by relative path."""
+    import hashlib
+
+    return {
+        str(path.relative_to(workdir)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted((workdir / "results").rglob("*"))
+        if path.is_file() and not any(part in str(path.relative_to(workdir)) for part in VOLATILE)
+    }
+
+
 @pytest.fixture
 def workflow(tmp_path):
     return copy_workflow(tmp_path / "workflow")

@@ -136,4 +136,6 @@ def test_slurm_profile_requests_a100s_for_training_and_evaluation(workflow):
     assert "slurm_partition=gpu" in resources["finetune"] and "gres=gpu:a100:8" in resources["finetune"]
     assert "gres=gpu:a100:8" in resources["pretrain"] and "cpus_per_task=64" in resources["pretrain"]
     assert "gres=gpu:a100:1" in resources["evaluate"]
+    # first attempt: 720 minutes; Slurm signals 600 s before the limit so training checkpoints
+    assert "runtime=720," in resources["finetune"] and "slurm_extra=--signal=TERM@600" in resources["finetune"]
     assert "gres" not in resources["normalize"] and "slurm_partition=cpu" in resources["normalize"]

@@ -37,13 +37,6 @@ def edited(path):
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("default") / "workflow")
-    snakemake(workdir)
-    return workdir
-
-
-@pytest.fixture(scope="module")
 def grid(default_run):
     return Grid(yaml.safe_load((default_run / "config" / "config.yaml").read_text()))
 

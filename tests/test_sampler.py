@@ -74,11 +74,11 @@ def test_order_is_seeded_and_changes_per_epoch():
 
 
 def test_launch_uses_every_visible_gpu_or_one_process():
-    from mlan.launch import command
+    from mlan.launch import TORCHRUN, command
 
-    assert command(["--stage", "finetune"], 0) is None
-    assert command(["--stage", "finetune"], 8) == [
-        "torchrun",
+    assert command(["--stage", "finetune"], 0, env={}) is None
+    assert command(["--stage", "finetune"], 8, env={"SLURM_PROCID": "0", "SLURM_NTASKS": "1"}) == [
+        *TORCHRUN,
         "--standalone",
         "--nproc_per_node=8",
         "-m",
@@ -86,3 +86,22 @@ def test_launch_uses_every_visible_gpu_or_one_process():
         "--stage",
         "finetune",
     ]
+
+
+def test_launch_on_two_nodes_meets_at_the_first_host():
+    from mlan.launch import TORCHRUN, command, first_host
+
+    env = {"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "4321"}
+    assert command(["--stage", "pretrain"], 8, env=env, head="gpu03") == [
+        *TORCHRUN,
+        "--nnodes=2",
+        "--node_rank=1",
+        "--nproc_per_node=8",
+        "--master_addr=gpu03",
+        "--master_port=29821",
+        "-m",
+        "mlan.train",
+        "--stage",
+        "pretrain",
+    ]
+    assert first_host("gpu03") == "gpu03"

@@ -198,3 +198,26 @@ def test_zero_vision_term_runs_the_tower_but_changes_nothing(world):
     term.backward()
     projector = model.model.multi_modal_projector.linear_1.weight
     assert projector.grad is not None and torch.count_nonzero(projector.grad) == 0  # in the graph, no effect
+
+
+def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path):
+    """What `srun --ntasks=2 python -m mlan.launch` does on two nodes, here on one machine:
+    two torchrun agents (one per task) rendezvous on the first host and train one model with
+    the global batch unchanged."""
+    output = tmp_path / "two-nodes"
+    arguments = ["--stage", "finetune", "--base", str(world / "base"), "--data", str(world / "mix50.json")]
+    arguments += ["--images", str(world / "images"), "--output", str(output), "--checkpoints", str(output) + ".ckpt"]
+    arguments += ["--settings", json.dumps({**FAST, "epochs": 1})]
+    tasks = []
+    for rank in (0, 1):
+        env = {**os.environ, "SLURM_PROCID": str(rank), "SLURM_NTASKS": "2", "SLURM_JOB_ID": str(os.getpid())}
+        env |= {"SLURM_STEP_NODELIST": "localhost", "CUDA_VISIBLE_DEVICES": ""}
+        command = [sys.executable, "-m", "mlan.launch", *arguments]
+        tasks.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    outputs = [task.communicate(timeout=600)[0].decode() for task in tasks]
+    assert [task.returncode for task in tasks] == [0, 0], outputs
+    assert "--nnodes=2 --node_rank=0" in outputs[0] and "--nnodes=2 --node_rank=1" in outputs[1]
+    summary = json.loads((output / "train_summary.json").read_text())
+    assert summary["world_size"] == 2
+    assert summary["global_batch_size"] == FAST["global_batch_size"]
+    assert summary["per_device_batch_size"] * summary["gradient_accumulation_steps"] * 2 == FAST["global_batch_size"]
