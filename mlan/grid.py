@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from mlan.errors import ConfigError
 from mlan.mixture import TASK_ORDER, mix_name, parse_mix, quotas
 from mlan.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
+from mlan.templates import Instructions
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,26 @@ class Grid:
                         f"models.{model}.budget_scaling: {percent}% of budget {self.budget} is not a whole, "
                         "positive number of instances"
                     )
+        self._check_paths()
+
+    def _check_paths(self) -> None:
+        """Paths the config names must exist at start-up, not when a job reaches them."""
+        for name, entry in self.config["datasets"].items():
+            local = entry["source"].get("local")
+            if local is not None and not Path(local).exists():
+                raise ConfigError(f"datasets.{name}.source.local: '{local}' does not exist")
+        for model, spec in self.config["models"].items():
+            for part in ("llm", "vision"):
+                source = spec[part].get("source", "")
+                if source.startswith(("/", "./", "../", "~")) and not Path(source).expanduser().exists():
+                    raise ConfigError(f"models.{model}.{part}.source: the folder '{source}' does not exist")
+        instructions = Path(self.config["instructions"])
+        if instructions.is_file():  # a missing file is named by Snakemake as a missing input
+            Instructions.load(instructions)
+
+    def on_bad_rows(self, name: str) -> str:
+        """``error`` (stop, naming the row) or ``skip`` (leave bad rows out, counted)."""
+        return self.dataset(name).get("on_bad_rows", self.config.get("on_bad_rows", "error"))
 
     def groups(self) -> dict[str, dict[str, list[str]]]:
         """Training datasets by modality and task, in the paper's order."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from mlan.atomic import write_bytes
 from mlan.errors import SourceError
 
 _SIGNATURES = {
@@ -24,6 +26,18 @@ def image_suffix(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     raise ValueError("not a PNG, JPEG, GIF, BMP or WebP image")
+
+
+def check_decodes(data: bytes) -> None:
+    """Decode the image once: a truncated or corrupt file fails here, naming its row,
+    not in the middle of training."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception as error:  # PIL raises OSError, SyntaxError, ValueError, ... on bad bytes
+        raise ValueError(f"the image cannot be decoded ({type(error).__name__}: {error})") from None
 
 
 def image_bytes(value: Any) -> bytes:
@@ -52,9 +66,8 @@ class ImageStore:
             if target.read_bytes() != data:
                 raise ValueError(f"two different images are both named '{target.name}' in {self.folder}")
         else:
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
+            check_decodes(data)  # once per distinct image
+            write_bytes(target, data, sync=False)
         return f"{self.dataset}/{target.name}"
 
 

@@ -11,13 +11,13 @@ extra instance, so quotas always sum to the budget exactly.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from mlan import atomic
 from mlan.errors import ConfigError
 from mlan.records import Record
 from mlan.templates import Instructions, conversation
@@ -153,8 +153,4 @@ def build_mixture(
 
 def write_json(data, path: str | Path) -> None:
     """Deterministic JSON (stable key order, UTF-8), written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_json(data, path, indent=1)

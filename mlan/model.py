@@ -4,6 +4,7 @@ Face ``LlavaForConditionalGeneration``."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import torch
@@ -91,3 +92,62 @@ def load_model(folder: str | Path):
     if not (Path(folder) / "config.json").is_file():
         raise SourceError(f"no model at '{folder}' (config.json missing)")
     return LlavaForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+
+
+PACKED_ATTENTION = "mlan_packed"
+
+
+def packed_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """Causal attention within each instance of a packed row (``cu_seq_lens_q`` from
+    ``mlan.training_data.PackCollator``), never across instances. On a GPU: PyTorch's
+    variable-length flash kernel, one launch for the whole row; elsewhere (or in fp32) one
+    SDPA call per instance. Shapes as transformers passes them: (1, heads, tokens, dim)."""
+    starts = kwargs["cu_seq_lens_q"]
+    longest = int(kwargs["max_length_q"])
+    q, k, v = (tensor[0].transpose(0, 1) for tensor in (query, key, value))  # (tokens, heads, dim)
+    dtype = torch.get_autocast_dtype("cuda") if torch.is_autocast_enabled("cuda") else q.dtype
+    if q.is_cuda and dtype in (torch.float16, torch.bfloat16):
+        output = _varlen(q.to(dtype), k.to(dtype), v.to(dtype), starts, longest, scaling)
+    else:
+        bounds = starts.tolist()
+        output = torch.cat([
+            torch.nn.functional.scaled_dot_product_attention(
+                q[a:b].transpose(0, 1), k[a:b].transpose(0, 1), v[a:b].transpose(0, 1),
+                is_causal=True, scale=scaling, enable_gqa=True,
+            ).transpose(0, 1)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ])  # fmt: skip
+    return output[None], None
+
+
+@functools.cache
+def _varlen_options() -> frozenset:
+    """The keyword arguments this torch's ``varlen_attn`` takes: read once, not per layer
+    and row (``inspect`` in the step also stops torch.compile's tracing)."""
+    import inspect
+
+    from torch.nn.attention.varlen import varlen_attn
+
+    return frozenset(inspect.signature(varlen_attn).parameters)
+
+
+def _varlen(q, k, v, starts, longest: int, scaling):
+    from torch.nn.attention.varlen import varlen_attn
+
+    options = _varlen_options()
+    kwargs = {"scale": scaling}
+    kwargs |= {"window_size": (-1, 0)} if "window_size" in options else {"is_causal": True}
+    if "enable_gqa" in options:
+        kwargs["enable_gqa"] = True
+    elif k.shape[1] != q.shape[1]:  # older torch: one K/V head per query head
+        k, v = (t.repeat_interleave(q.shape[1] // t.shape[1], dim=1) for t in (k, v))
+    return varlen_attn(q, k, v, starts, starts, longest, longest, **kwargs)
+
+
+def use_packed_attention(model, on: bool = True) -> None:
+    """Switch the LLM (not the vision tower, whose images are not packed) to
+    ``packed_attention``, or back to SDPA: models are always saved with SDPA."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(PACKED_ATTENTION, packed_attention)
+    model.config.text_config._attn_implementation = PACKED_ATTENTION if on else "sdpa"

@@ -6,11 +6,15 @@ import inspect
 import json
 from pathlib import Path
 
+from mlan.atomic import write_text
+from mlan.download import verify_manifest
 from mlan.errors import ConfigError
 from mlan.images import ImageStore
 from mlan.records import write_records
 from mlan.sources import adapter
 from mlan.sources.raw import RawSource
+
+BAD_ROW_EXAMPLES = 20
 
 
 def normalize_dataset(
@@ -21,8 +25,13 @@ def normalize_dataset(
     patterns: dict[str, str] | None = None,
     options: dict | None = None,
     stats_path: str | Path | None = None,
+    on_bad_rows: str = "error",
 ) -> dict:
-    """Normalize one dataset; returns (and writes next to ``output``) its stats."""
+    """Normalize one dataset; returns (and writes next to ``output``) its stats.
+
+    A bad row stops it with the file and row named; with ``on_bad_rows="skip"`` bad rows
+    are left out instead and counted in the stats (``bad_rows``, first examples listed).
+    """
     module = adapter(name)
     accepted = [p for p in inspect.signature(module.normalize).parameters if p not in ("source", "images")]
     unknown = sorted(set(options or {}) - set(accepted))
@@ -31,23 +40,32 @@ def normalize_dataset(
             f"datasets.{name}.options: unknown option(s) {', '.join(unknown)}; "
             f"{name} takes {', '.join(accepted) if accepted else 'no options'}"
         )
-    source = RawSource(source_root, module.SPEC, patterns)
+    verify_manifest(source_root)
+    source = RawSource(source_root, module.SPEC, patterns, on_bad_rows)
     images = ImageStore(images_root, name)
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, int]] = {}
 
     def unique(records):
         for record in records:
+            row = source.current
             if record.id in seen:
-                raise ConfigError(
-                    f"dataset '{name}': two rows normalize to the id '{record.id}' (source '{source_root}')"
-                )
-            seen.add(record.id)
+                first_file, first_row = seen[record.id]
+                error = row.error(f"id '{record.id}' is already used by file '{first_file}', row {first_row}")
+                if source.skip_bad(error):
+                    continue
+                raise error
+            seen[record.id] = (row.file, row.index)
             yield record
 
     count = write_records(unique(module.normalize(source, images, **(options or {}))), output)
+    bad = list(source.bad_rows.values())
+    if bad and not count:
+        raise ConfigError(f"dataset '{name}': every row is bad (on_bad_rows: skip); the first: {bad[0]}")
     stats = {"dataset": name, "records": count, "skipped": dict(sorted(source.skipped.items()))}
-    Path(stats_path or Path(output).with_suffix(".stats.json")).write_text(
-        json.dumps(stats, indent=2, sort_keys=True) + "\n"
+    if on_bad_rows == "skip":
+        stats |= {"bad_rows": len(bad), "bad_row_examples": bad[:BAD_ROW_EXAMPLES]}
+    write_text(
+        stats_path or Path(output).with_suffix(".stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n"
     )
     return stats
 
@@ -62,10 +80,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=None, help="output .jsonl (default results/data/DATASET.jsonl)")
     parser.add_argument("--images", default="results/data/images", help="root folder for image files")
     parser.add_argument("--files", nargs="*", default=[], metavar="PART=GLOB", help="override a part's file pattern")
+    parser.add_argument(
+        "--on-bad-rows", choices=("error", "skip"), default="error", help="stop on a bad row, or skip it"
+    )
     args = parser.parse_args(argv)
     patterns = dict(item.split("=", 1) for item in args.files)
     output = args.out or f"results/data/{args.dataset}.jsonl"
-    print(json.dumps(normalize_dataset(args.dataset, args.source, output, args.images, patterns)))
+    stats = normalize_dataset(args.dataset, args.source, output, args.images, patterns, on_bad_rows=args.on_bad_rows)
+    print(json.dumps(stats))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mlan.atomic import atomic_open
+
 TASKS = ("qa", "cr", "caption")
 MODALITIES = ("text", "vision")
 ANSWER_TYPES = ("mc", "short", "yesno", "caption")
@@ -53,10 +55,18 @@ class Record:
             found.append(f"modality {self.modality!r} not in {MODALITIES}")
         if self.answer_type not in ANSWER_TYPES:
             found.append(f"answer_type {self.answer_type!r} not in {ANSWER_TYPES}")
-        if not isinstance(self.question, str) or not self.question.strip():
-            found.append("empty question")
-        if not isinstance(self.answer, str) or not self.answer.strip():
-            found.append("empty answer")
+        for name in ("question", "answer"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                found.append(f"field '{name}' is a {type(value).__name__}, not a string: {value!r}")
+            elif not value.strip():
+                found.append(f"empty {name}")
+        if self.context is not None and not isinstance(self.context, str):
+            found.append(f"field 'context' is a {type(self.context).__name__}, not a string")
+        if self.choices is not None and not (
+            isinstance(self.choices, list) and all(isinstance(c, str) for c in self.choices)
+        ):
+            found.append(f"field 'choices' is not a list of strings: {self.choices!r}")
         if (self.modality == "vision") != (self.image is not None):
             found.append(f"modality {self.modality!r} but image={self.image!r}")
         if self.answer_type == "mc":
@@ -91,13 +101,9 @@ def read_records(path: str | Path) -> list[Record]:
 
 def write_records(records: Iterable[Record], path: str | Path) -> int:
     """Write records as JSON lines, atomically; returns the count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for record in records:
             handle.write(record.to_json() + "\n")
             count += 1
-    tmp.replace(path)
     return count

@@ -65,3 +65,55 @@ class ModalityGroupedSampler(torch.utils.data.Sampler):
 
     def __len__(self) -> int:
         return sum(len(group) for group in self.groups) + self.padded
+
+
+def plan_rows(lengths: list[int], budget: int, ranks: int) -> list[list[int]]:
+    """Positions of ``lengths`` grouped into rows of at most ``budget`` tokens, as few rows as
+    first-fit allows, rounded up to a multiple of ``ranks`` so every rank runs as many
+    micro-steps (ZeRO-3 gathers parameters in every forward, on every rank together).
+    Longest first, each into the emptiest row that still has room: rows come out balanced."""
+    if max(lengths) > budget:
+        raise ConfigError(f"pack_tokens={budget} is below a {max(lengths)}-token instance; raise it to max_length")
+    count = -(-sum(lengths) // budget)
+    while True:
+        count += -count % ranks
+        if count > len(lengths):
+            raise ConfigError(
+                f"{len(lengths)} instances cannot fill {count} rows of {budget} tokens; raise pack_tokens"
+            )
+        rows: list[list[int]] = [[] for _ in range(count)]
+        filled = [0] * count
+        for position in sorted(range(len(lengths)), key=lambda p: (-lengths[p], p)):
+            fits = [r for r in range(count) if filled[r] + lengths[position] <= budget]
+            row = min(fits, key=filled.__getitem__, default=None)
+            if row is None:
+                break
+            rows[row].append(position)
+            filled[row] += lengths[position]
+        else:
+            return [sorted(row) for row in rows]  # none empty: the first `count` go to empty rows
+        count += 1
+
+
+class PackedBatchSampler(torch.utils.data.Sampler):
+    """One optimizer step per ``global_batch`` indices of ``sampler`` (so still exactly the
+    recipe's samples per step, one modality each), packed into rows of ``budget`` tokens.
+
+    Yields, per step, one batch per rank: ``(index, row)`` pairs, ``row`` numbering that
+    rank's rows; accelerate deals consecutive batches to ranks round-robin."""
+
+    def __init__(self, sampler: ModalityGroupedSampler, lengths: list[int], budget: int, world: int):
+        self.sampler, self.lengths, self.budget, self.world = sampler, lengths, budget, world
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        for block in self.sampler.blocks():
+            rows = plan_rows([self.lengths[i] for i in block], self.budget, self.world)
+            for rank in range(self.world):
+                mine = rows[rank :: self.world]
+                yield [(block[p], number) for number, row in enumerate(mine) for p in row]
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.sampler.global_batch * self.world

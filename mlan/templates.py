@@ -7,6 +7,7 @@ the answer type comes from the record (its dataset's definition), never from the
 from __future__ import annotations
 
 import random
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,14 @@ class Instructions:
 
     @classmethod
     def load(cls, path: str | Path) -> Instructions:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(
+                f"instructions file '{path}' (config key 'instructions') cannot be read: {error}"
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping with layout, target, {', '.join(PROMPT_KINDS)}")
         missing = [key for key in ("layout", "target", *PROMPT_KINDS) if key not in (data or {})]
         if missing:
             raise ConfigError(f"{path}: missing key(s) {', '.join(missing)}")
@@ -35,10 +43,37 @@ class Instructions:
             prompts = data[kind]
             if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) and p for p in prompts):
                 raise ConfigError(f"{path}: '{kind}' must be a non-empty list of prompts")
+        if not isinstance(data["layout"], dict):
+            raise ConfigError(f"{path}: 'layout' must map mc, short and yesno to a template")
         for kind in ("mc", "short", "yesno"):
             if kind not in data["layout"]:
                 raise ConfigError(f"{path}: layout.{kind} is missing")
+            _check_placeholders(path, f"layout.{kind}", data["layout"][kind], LAYOUT_FIELDS[kind], LAYOUT_OPTIONAL)
+        _check_placeholders(path, "target", data["target"], {"answer"}, {"direct"})
         return cls(dict(data["layout"]), data["target"], {kind: list(data[kind]) for kind in PROMPT_KINDS})
+
+
+# Placeholders a template must use (a layout without {question} would silently drop the
+# question from every instance) and those it may use.
+LAYOUT_FIELDS = {"mc": {"question", "instruction", "options"}, "short": {"question", "instruction"}}
+LAYOUT_FIELDS["yesno"] = LAYOUT_FIELDS["short"]
+LAYOUT_OPTIONAL = {"context", "options"}
+
+
+def _check_placeholders(path, key: str, template, required: set[str], optional: set[str]) -> None:
+    if not isinstance(template, str) or not template.strip():
+        raise ConfigError(f"{path}: '{key}' must be a non-empty string")
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        raise ConfigError(f"{path}: '{key}' is not a valid template ({error})") from None
+    if missing := sorted(required - used):
+        raise ConfigError(f"{path}: '{key}' lacks the placeholder(s) {', '.join('{' + m + '}' for m in missing)}")
+    if unknown := sorted(used - required - optional):
+        raise ConfigError(
+            f"{path}: '{key}' has unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
+            f"allowed: {', '.join('{' + a + '}' for a in sorted(required | optional))}"
+        )
 
 
 def options_block(choices: list[str]) -> str:

@@ -9,6 +9,7 @@ them on failure; the model folder appears, atomically, only when training finish
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from mlan.errors import MlanError
-from mlan.sampler import ModalityGroupedSampler, batch_layout
+from mlan.sampler import ModalityGroupedSampler, PackedBatchSampler, batch_layout
 
 INTERRUPTED_EXIT_CODE = 143  # 128 + SIGTERM: "stopped, checkpoint saved, rerun to resume"
 TEMPLATE = {"pretrain": "plain", "finetune": "vicuna_v1"}
@@ -47,6 +48,8 @@ class Settings:
     save_steps: int = 500
     group_by_modality: bool = True
     seed: int = 42
+    pack_tokens: int | None = None  # pack each step's instances into rows of this many tokens (finetune)
+    dataloader_workers: int = 0  # processes reading images and tokenizing while the GPU computes
 
 
 def world_size() -> int:
@@ -69,16 +72,29 @@ def fingerprint(paths: list[Path], settings: dict) -> str:
 
 
 def prepare_checkpoints(folder: Path, expected: str, log) -> str | None:
-    """The last checkpoint to resume from, after discarding any made from other inputs."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint to resume from, after discarding any made from other
+    inputs; a half-written or corrupt one (a kill or a full disk while saving) is skipped,
+    with a log line, for the one before it."""
+    from mlan.checkpoints import check_checkpoint, checkpoints_newest_first, trim_step_log
 
     stamp = folder / "fingerprint.txt"
     if folder.exists() and (not stamp.exists() or stamp.read_text() != expected):
         log(f"discarding checkpoints in {folder}: made from other inputs or settings")
-        shutil.rmtree(folder)
+        shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     stamp.write_text(expected)
-    return get_last_checkpoint(str(folder))
+    resume = None
+    for checkpoint in checkpoints_newest_first(folder):
+        problem = check_checkpoint(checkpoint)
+        if problem is None:
+            resume = checkpoint
+            break
+        log(f"skipping checkpoint {checkpoint.name}: {problem}")
+        if is_main_process():
+            shutil.rmtree(checkpoint, ignore_errors=True)
+    if is_main_process():
+        trim_step_log(folder / "train_log.jsonl", resume)
+    return str(resume) if resume else None
 
 
 def make_callbacks(log_path: Path):
@@ -94,6 +110,10 @@ def make_callbacks(log_path: Path):
             self.segment_start = time.monotonic()
 
         def add(self, inputs):
+            if "cu_seq_lens_q" in inputs:  # a packed row: no padding
+                self.tokens += int(inputs["input_ids"].numel())
+                self.samples += len(inputs["cu_seq_lens_q"]) - 1
+                return
             mask = inputs["attention_mask"]
             self.tokens += int(mask.sum())
             self.padding += int(mask.numel() - mask.sum())
@@ -133,6 +153,8 @@ def make_callbacks(log_path: Path):
                 "grad_norm": logs.get("grad_norm"),
                 "tokens_per_second_per_process": round((tokens - self.last[1]) / seconds, 1),
                 "elapsed_seconds": round(self.counter.elapsed(), 3),
+                "tokens_seen": tokens,
+                "samples_seen": self.counter.samples,
             }
             self.last = (now, tokens)
             with open(log_path, "a", encoding="utf-8") as handle:
@@ -169,17 +191,37 @@ def zero_vision_term(model, device) -> torch.Tensor:
     return 0.0 * model.model.multi_modal_projector(hidden).sum()
 
 
+class SigtermIgnoringWorker:
+    """Data-loader worker start-up: Slurm signals every process of a job step, and a worker
+    killed by SIGTERM would abort training before its checkpoint; the main process saves
+    the checkpoint and then stops its workers itself."""
+
+    def __init__(self, then=None):
+        self.then = then
+
+    def __call__(self, worker_id: int) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if self.then is not None:
+            self.then(worker_id)
+
+
 def make_trainer_class():
     from transformers import Trainer
 
     class MlanTrainer(Trainer):
-        """Modality-grouped sampling and token counting on top of the stock Trainer."""
+        """Modality-grouped sampling, packing and token counting on top of the stock Trainer.
 
-        def __init__(self, *args, group_by_modality: bool, global_batch: int, counter, **kwargs):
+        Packed (``pack_tokens``), one dataloader item is one rank's share of an optimizer step
+        (``gradient_accumulation_steps`` is 1): a list of rows, each run forward and backward
+        in turn, gradients synchronized and the optimizer stepped after the last. The loss is
+        normalized by the answer tokens of the whole global batch, as unpacked."""
+
+        def __init__(self, *args, group_by_modality: bool, global_batch: int, counter, pack_tokens=None, **kwargs):
             super().__init__(*args, **kwargs)
             self.group_by_modality = group_by_modality
             self.global_batch = global_batch
             self.counter = counter
+            self.pack_tokens = pack_tokens
 
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
             # transformers 5 saves LLaVA weights under their legacy names and the stock
@@ -196,9 +238,51 @@ def make_trainer_class():
                 return ModalityGroupedSampler(self.train_dataset.has_image, self.global_batch, self.args.seed)
             return super()._get_train_sampler(train_dataset)
 
+        def get_train_dataloader(self):
+            loader = self._packed_dataloader() if self.pack_tokens else super().get_train_dataloader()
+            workers = getattr(loader, "base_dataloader", loader)  # accelerate wraps the DataLoader that iterates
+            workers.worker_init_fn = SigtermIgnoringWorker(workers.worker_init_fn)
+            return loader
+
+        def _packed_dataloader(self):
+            from mlan.training_data import PackCollator, Packed
+
+            has_image = self.train_dataset.has_image if self.group_by_modality else [False] * len(self.train_dataset)
+            steps = ModalityGroupedSampler(has_image, self.global_batch, self.args.seed)
+            batches = PackedBatchSampler(steps, self.train_dataset.lengths(), self.pack_tokens, world_size())
+            loader = torch.utils.data.DataLoader(
+                Packed(self.train_dataset),
+                batch_sampler=batches,
+                collate_fn=PackCollator(),
+                num_workers=self.args.dataloader_num_workers,
+                pin_memory=self.args.dataloader_pin_memory,
+            )
+            return self.accelerator.prepare(loader)
+
+        def _get_num_items_in_batch(self, batch_samples, device):
+            if batch_samples and "rows" in batch_samples[0]:
+                batch_samples = [row for sample in batch_samples for row in sample["rows"]]
+            return super()._get_num_items_in_batch(batch_samples, device)
+
+        def floating_point_ops(self, inputs):
+            if "rows" in inputs:
+                return sum(super(MlanTrainer, self).floating_point_ops(row) for row in inputs["rows"])
+            return super().floating_point_ops(inputs)
+
         def training_step(self, model, inputs, num_items_in_batch=None):
-            self.counter.add(inputs)
-            return super().training_step(model, inputs, num_items_in_batch)
+            if "rows" not in inputs:
+                self.counter.add(inputs)
+                return super().training_step(model, inputs, num_items_in_batch)
+            rows, total, state = inputs["rows"], 0.0, self.accelerator.gradient_state
+            for number, row in enumerate(rows):
+                self.counter.add(row)
+                last = number == len(rows) - 1
+                state._set_sync_gradients(last)  # DeepSpeed: accumulate, step after the last row
+                deferred = not last and not self.is_deepspeed_enabled  # DeepSpeed defers by the flag above
+                context = self.accelerator.no_sync(model) if deferred else contextlib.nullcontext()
+                with context:
+                    total = total + super().training_step(model, row, num_items_in_batch)
+            return total
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
@@ -227,7 +311,7 @@ def use_bf16(setting: str) -> bool:
 def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, checkpoints: Path, settings: Settings):
     from transformers import AutoProcessor, TrainingArguments
 
-    from mlan.model import load_model, set_trainable
+    from mlan.model import load_model, set_trainable, use_packed_attention
     from mlan.training_data import Collator, ConversationDataset, load_instances
 
     def log(message):
@@ -239,9 +323,13 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     if settings.deepspeed and "RANK" not in os.environ:  # one process without a launcher
         os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1")
         os.environ.setdefault("MASTER_PORT", str(29500 + os.getpid() % 1000))
+    packed = bool(settings.pack_tokens) and stage == "finetune"
     per_device, accumulation = batch_layout(
         settings.global_batch_size, world_size(), settings.max_per_device_batch_size
     )
+    if packed:  # a step's instances are one dataloader item per rank, packed into rows
+        os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")  # rows vary in length
+        per_device, accumulation = settings.global_batch_size // world_size(), 1
     processor = AutoProcessor.from_pretrained(base)
     instances = load_instances(data, stage)
     if not instances:
@@ -250,12 +338,16 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     resume = prepare_checkpoints(checkpoints, fingerprint([base, data], {"stage": stage, **vars(settings)}), log)
     log(
         f"{len(dataset)} instances; per-device batch {per_device} x accumulation {accumulation} x "
-        f"{world_size()} processes = {settings.global_batch_size}; resume from: {resume or 'nothing'}"
+        f"{world_size()} processes = {settings.global_batch_size}"
+        + (f", packed into rows of <= {settings.pack_tokens} tokens" if packed else "")
+        + f"; resume from: {resume or 'nothing'}"
     )
 
     model = load_model(base)
     counts = set_trainable(model, stage)
     log(f"trainable parameters {counts['trainable']:,}, frozen {counts['frozen']:,}")
+    if packed:
+        use_packed_attention(model)
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
@@ -279,7 +371,9 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         deepspeed=settings.deepspeed,
         report_to=[],
         remove_unused_columns=False,
-        dataloader_num_workers=0,
+        dataloader_num_workers=settings.dataloader_workers,
+        # packed: rows come from pinned memory and are copied without waiting on the GPU
+        accelerator_config={"non_blocking": packed and torch.cuda.is_available()},
         use_cpu=not torch.cuda.is_available(),
     )
     token_counter, step_log, stop_on_sigterm = make_callbacks(checkpoints / "train_log.jsonl")
@@ -293,6 +387,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         group_by_modality=settings.group_by_modality and stage == "finetune",
         global_batch=settings.global_batch_size,
         counter=counter,
+        pack_tokens=settings.pack_tokens if packed else None,
     )
     result = trainer.train(resume_from_checkpoint=resume)
     counter = next(c for c in trainer.callback_handler.callbacks if isinstance(c, token_counter))
@@ -303,6 +398,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     staging = output.with_name(output.name + ".partial")
     if staging.exists() and is_main_process():
         shutil.rmtree(staging)
+    use_packed_attention(trainer.model, False)  # saved models load with SDPA anywhere
     trainer.save_model(str(staging))
     if is_main_process():
         processor.save_pretrained(staging)

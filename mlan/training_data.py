@@ -55,6 +55,14 @@ class ConversationDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.instances)
 
+    def lengths(self) -> list[int]:
+        """Token count of every instance, as ``__getitem__`` makes it (what packing plans with)."""
+        lengths = []
+        for instance in self.instances:
+            text, spans = self.render(instance["conversations"])
+            lengths.append(len(encode(text, spans, self.processor.tokenizer, self.image_tokens, self.max_length)[0]))
+        return lengths
+
     def __getitem__(self, index: int) -> dict:
         instance = self.instances[index]
         text, spans = self.render(instance["conversations"])
@@ -96,6 +104,53 @@ class Collator:
         if images:
             batch["pixel_values"] = torch.stack(images)
         return batch
+
+
+class Packed(torch.utils.data.Dataset):
+    """``dataset`` read with ``(index, row)`` keys, as ``mlan.sampler.PackedBatchSampler`` yields them."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict:
+        index, row = key
+        return {**self.dataset[index], "row": row}
+
+
+@dataclass
+class PackCollator:
+    """One rank's share of an optimizer step as rows with no padding: each row concatenates
+    instances, positions restart at 0 for each (so RoPE sees every instance as alone) and
+    ``cu_seq_lens`` marks where they start, for an attention that keeps them apart
+    (``mlan.model.use_packed_attention``). Labels are the instances' own: a row's loss is
+    the sum of theirs, and the first label of every instance (BOS) is IGNORE_INDEX, so no
+    token is trained to predict the next instance."""
+
+    def __call__(self, items: list[dict]) -> dict:
+        rows = []
+        for number in sorted({item["row"] for item in items}):
+            members = [item for item in items if item["row"] == number]
+            lengths = [len(item["input_ids"]) for item in members]
+            starts = torch.tensor([0, *lengths]).cumsum(0).to(torch.int32)
+            labels = torch.cat([item["labels"] for item in members])
+            labels[starts[:-1].long()] = IGNORE_INDEX  # as unpacked: position 0 is never a target
+            row = {
+                "input_ids": torch.cat([item["input_ids"] for item in members])[None],
+                "labels": labels[None],
+                "position_ids": torch.cat([torch.arange(length) for length in lengths])[None],
+                "cu_seq_lens_q": starts,
+                "cu_seq_lens_k": starts,
+                "max_length_q": max(lengths),
+                "max_length_k": max(lengths),
+            }
+            images = [item["pixel_values"] for item in members if "pixel_values" in item]
+            if images:
+                row["pixel_values"] = torch.stack(images)
+            rows.append(row)
+        return {"rows": rows}
 
 
 def load_instances(path: str | Path, stage: str) -> list[dict]:

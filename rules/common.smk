@@ -61,7 +61,13 @@ def tokenizer_corpus(wildcards):
 
 
 TRAINING_LIB = lib(
-    "train", "training_data", "sampler", "model", "conversation", "launch"
+    "train",
+    "training_data",
+    "sampler",
+    "model",
+    "conversation",
+    "launch",
+    "checkpoints",
 )
 
 
@@ -109,6 +115,7 @@ EVALUATION_LIB = lib(
     "evaluation/metrics",
     "evaluation/prompts",
     "model",
+    "atomic",
 )
 EVALUATION_TASK_FILES = sorted(
     str(path.relative_to(Path(workflow.basedir)))

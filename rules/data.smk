@@ -22,7 +22,15 @@ rule normalize:
     """Raw rows -> normalized records (results/data/{dataset}.jsonl) and image files."""
     input:
         source=source_path,
-        lib=lib("normalize", "records", "images", "sources/raw", "sources/__init__"),
+        lib=lib(
+            "normalize",
+            "records",
+            "images",
+            "sources/raw",
+            "sources/__init__",
+            "download",
+            "atomic",
+        ),
         adapter="mlan/sources/{dataset}.py",
     output:
         records="results/data/{dataset}.jsonl",
@@ -38,5 +46,6 @@ rule normalize:
     params:
         files=lambda wildcards: GRID.patterns(wildcards.dataset),
         options=lambda wildcards: GRID.dataset(wildcards.dataset).get("options", {}),
+        on_bad_rows=lambda wildcards: GRID.on_bad_rows(wildcards.dataset),
     script:
         "../scripts/normalize.py"

@@ -3,7 +3,7 @@ rule mixture:
     input:
         records=mixture_inputs,
         instructions=config["instructions"],
-        lib=lib("mixture", "templates", "records", "grid"),
+        lib=lib("mixture", "templates", "records", "grid", "atomic"),
     output:
         train="results/mixtures/{mix}/seed{seed}/train.json",
         stats="results/mixtures/{mix}/seed{seed}/stats.json",

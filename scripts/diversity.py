@@ -1,5 +1,6 @@
 import json
 
+from mlan.atomic import write_text
 from mlan.records import read_records
 from mlan.results.diversity import encoder, pair_similarities, summarize
 from mlan.scriptlog import rule_log
@@ -18,6 +19,5 @@ with rule_log(snakemake.log[0], "diversity") as log:
         lambda texts: model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False),
     )
     summary = summarize(similarities)
-    with open(snakemake.output[0], "w") as handle:
-        json.dump(summary, handle)
+    write_text(snakemake.output[0], json.dumps(summary))
     log.info("%s %s", summary["settings"], summary["z_tests"])

@@ -1,5 +1,6 @@
 import json
 
+from mlan.atomic import atomic_open
 from mlan.evaluation.prompts import Protocol, eval_items
 from mlan.records import read_records
 from mlan.scriptlog import rule_log
@@ -13,7 +14,7 @@ with rule_log(snakemake.log[0], "eval_prompts") as log:
         Instructions.load(snakemake.input.instructions),
         protocol,
     )
-    with open(snakemake.output[0], "w", encoding="utf-8") as handle:
+    with atomic_open(snakemake.output[0]) as handle:
         for item in items:
             handle.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
     log.info("%d items", len(items))

@@ -1,3 +1,5 @@
+import sys
+
 from mlan.normalize import normalize_dataset
 from mlan.scriptlog import rule_log
 
@@ -10,5 +12,10 @@ with rule_log(snakemake.log[0], "normalize") as log:
         patterns=snakemake.params.files,
         options=snakemake.params.options,
         stats_path=snakemake.output.stats,
+        on_bad_rows=snakemake.params.on_bad_rows,
     )
     log.info("%s", stats)
+    if stats.get("bad_rows"):
+        message = f"{snakemake.wildcards.dataset}: skipped {stats['bad_rows']} bad row(s) (on_bad_rows: skip)"
+        log.warning("%s; first: %s", message, stats["bad_row_examples"][0])
+        print(f"WARNING (normalize): {message}, listed in {snakemake.output.stats}", file=sys.stderr)

@@ -2,11 +2,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlan.atomic import write_text
 from mlan.results.scores import COLUMNS, run_rows
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "run_scores") as log:
     folder = Path(snakemake.input.results[0]).parent
     rows = run_rows(folder, snakemake.wildcards.model, snakemake.wildcards.run, snakemake.params.method)
-    pd.DataFrame(rows, columns=COLUMNS).to_csv(snakemake.output[0], index=False, float_format="%.4f")
+    write_text(snakemake.output[0], pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False, float_format="%.4f"))
     log.info("%d rows", len(rows))

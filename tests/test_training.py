@@ -221,3 +221,24 @@ def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path):
     assert summary["world_size"] == 2
     assert summary["global_batch_size"] == FAST["global_batch_size"]
     assert summary["per_device_batch_size"] * summary["gradient_accumulation_steps"] * 2 == FAST["global_batch_size"]
+
+
+def test_sigterm_to_the_whole_step_with_loader_workers_still_checkpoints(world, tmp_path):
+    """Slurm signals every process of a job step, data-loader workers included; a worker
+    killed by it would abort training before the checkpoint. Workers inherit the
+    checkpoint-on-SIGTERM handler instead, so the run stops cleanly and resumes."""
+    settings = {**FAST, "epochs": 3, "dataloader_workers": 2}
+    data = world / "mix50.json"
+    first = run_training(world, "finetune", data, tmp_path / "run", settings, start_new_session=True)
+    log = tmp_path / "run.ckpt" / "train_log.jsonl"
+    deadline = time.monotonic() + 300
+    while (not log.exists() or log.read_text().count("\n") < 4) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGTERM)  # the process and all its workers, as slurmstepd does
+    output = first.stdout.read()
+    assert first.wait(timeout=300) == INTERRUPTED_EXIT_CODE, output
+    assert list((tmp_path / "run.ckpt").glob("checkpoint-*")), output
+    second = run_training(world, "finetune", data, tmp_path / "run", settings)
+    output = second.stdout.read()
+    assert second.wait(timeout=600) == 0, output
+    assert "checkpoint-" in output.split("resume from: ")[1].split("\n")[0]

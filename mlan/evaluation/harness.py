@@ -57,7 +57,7 @@ def run_lm_eval(model, tokenizer, folder: Path, tasks: list[str], protocol: Prot
     from lm_eval.tasks import TaskManager
 
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=protocol.batch_size, add_bos_token=True, device=device)
-    manager = TaskManager(include_path=str(folder))
+    manager = TaskManager(include_path=str(folder), include_defaults=False)  # indexing lm-eval's own tasks: ~10 s
     results = lm_eval.simple_evaluate(
         model=lm, tasks=tasks, task_manager=manager, log_samples=True, random_seed=protocol.seed
     )
@@ -71,6 +71,6 @@ def run_lmms_eval(model, processor, folder: Path, tasks: list[str], protocol: Pr
     from mlan.evaluation.lmms_model import PreparedLlava
 
     lm = PreparedLlava(model, processor, batch_size=protocol.batch_size, device=device)
-    manager = TaskManager(include_path=str(folder))
+    manager = TaskManager(include_path=str(folder), include_defaults=False)
     results = simple_evaluate(model=lm, tasks=tasks, task_manager=manager, log_samples=True, random_seed=protocol.seed)
     return _outputs(results["samples"])

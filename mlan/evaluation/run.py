@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from mlan.atomic import atomic_open
 from mlan.errors import MlanError
 from mlan.evaluation.answers import Mapping, extract, is_correct
 from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, task_name
@@ -97,9 +98,10 @@ def evaluate(
             "protocol": asdict(protocol),
             "versions": versions(),
         }
-        write_json(result, output_dir / f"{benchmark}.json")
-        with open(output_dir / f"{benchmark}.predictions.jsonl", "w", encoding="utf-8") as handle:
+        # predictions first: a score file never exists without the predictions behind it
+        with atomic_open(output_dir / f"{benchmark}.predictions.jsonl") as handle:
             for sample in samples:
                 handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+        write_json(result, output_dir / f"{benchmark}.json")
         headline[benchmark] = value
     return headline

@@ -21,20 +21,21 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        row_id = f"{Path(row.file).stem}-{row.index}"
-        raw_answer = str(row["answer"]).strip()
-        if not raw_answer.isdigit():
-            raise row.error(f"answer {raw_answer!r} is not an option index")
-        try:
-            answer = letter(int(raw_answer))
-            image = images.save(image_bytes(row["image"]), row_id)
-        except ValueError as error:
-            raise row.error(str(error)) from error
-        yield row.record(
-            SPEC,
-            id=row_id,
-            question=row["question"].strip(),
-            choices=[str(option) for option in row["options"]],
-            answer=answer,
-            image=image,
-        )
+        with row.guard():
+            row_id = f"{Path(row.file).stem}-{row.index}"
+            raw_answer = str(row["answer"]).strip()
+            if not raw_answer.isdigit():
+                raise row.error(f"answer {raw_answer!r} is not an option index")
+            try:
+                answer = letter(int(raw_answer))
+                image = images.save(image_bytes(row["image"]), row_id)
+            except ValueError as error:
+                raise row.error(str(error)) from error
+            yield row.record(
+                SPEC,
+                id=row_id,
+                question=row["question"].strip(),
+                choices=[str(option) for option in row["options"]],
+                answer=answer,
+                image=image,
+            )

@@ -19,17 +19,18 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        question_id = str(row["question_id"])
-        try:
-            answer = letter(int(row["correct_choice_idx"]))
-            image = images.save(image_bytes(row["image"]), question_id)
-        except ValueError as error:
-            raise row.error(str(error)) from error
-        yield row.record(
-            SPEC,
-            id=question_id,
-            question=row["question"].strip(),
-            choices=[str(choice) for choice in row["choices"]],
-            answer=answer,
-            image=image,
-        )
+        with row.guard():
+            question_id = str(row["question_id"])
+            try:
+                answer = letter(int(row["correct_choice_idx"]))
+                image = images.save(image_bytes(row["image"]), question_id)
+            except ValueError as error:
+                raise row.error(str(error)) from error
+            yield row.record(
+                SPEC,
+                id=question_id,
+                question=row["question"].strip(),
+                choices=[str(choice) for choice in row["choices"]],
+                answer=answer,
+                image=image,
+            )

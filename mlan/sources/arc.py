@@ -23,11 +23,12 @@ SPEC = DatasetSpec(
 def normalize(source: RawSource, images=None):
     for part in ("challenge", "easy"):
         for row in source.rows(part):
-            choices, answer = keyed_choices(row)
-            yield row.record(
-                SPEC,
-                id=str(row["id"]),
-                question=row["question"],
-                choices=choices,
-                answer=answer,
-            )
+            with row.guard():
+                choices, answer = keyed_choices(row)
+                yield row.record(
+                    SPEC,
+                    id=str(row["id"]),
+                    question=row["question"],
+                    choices=choices,
+                    answer=answer,
+                )

@@ -38,12 +38,13 @@ def _answer(row: RawRow) -> bool:
 
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
-        answer = _answer(row)
-        idx = row.get("idx")
-        yield row.record(
-            SPEC,
-            id=str(idx) if idx is not None else f"{Path(row.file).stem}-{row.index}",
-            context=row["passage"],
-            question=row["question"],
-            answer="yes" if answer else "no",
-        )
+        with row.guard():
+            answer = _answer(row)
+            idx = row.get("idx")
+            yield row.record(
+                SPEC,
+                id=str(idx) if idx is not None else f"{Path(row.file).stem}-{row.index}",
+                context=row["passage"],
+                question=row["question"],
+                answer="yes" if answer else "no",
+            )

@@ -20,11 +20,12 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
-        choices, answer = keyed_choices(row)
-        yield row.record(
-            SPEC,
-            id=str(row["id"]),
-            question=row["question"],
-            choices=choices,
-            answer=answer,
-        )
+        with row.guard():
+            choices, answer = keyed_choices(row)
+            yield row.record(
+                SPEC,
+                id=str(row["id"]),
+                question=row["question"],
+                choices=choices,
+                answer=answer,
+            )

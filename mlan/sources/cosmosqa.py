@@ -23,15 +23,16 @@ OPTION_FIELDS = ("answer0", "answer1", "answer2", "answer3")
 
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
-        choices = [row[field] for field in OPTION_FIELDS]
-        label = row["label"]
-        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(choices):
-            raise row.error(f"label {label!r} is not an option index 0-{len(choices) - 1}")
-        yield row.record(
-            SPEC,
-            id=str(row["id"]),
-            context=row["context"],
-            question=row["question"],
-            choices=choices,
-            answer=letter(label),
-        )
+        with row.guard():
+            choices = [row[field] for field in OPTION_FIELDS]
+            label = row["label"]
+            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(choices):
+                raise row.error(f"label {label!r} is not an option index 0-{len(choices) - 1}")
+            yield row.record(
+                SPEC,
+                id=str(row["id"]),
+                context=row["context"],
+                question=row["question"],
+                choices=choices,
+                answer=letter(label),
+            )

@@ -22,23 +22,28 @@ SPEC = DatasetSpec(
 def normalize(source: RawSource, images):
     # About 30 questions share each image: first collect the ids the questions need (a cheap
     # text pass), then write each needed image once, then join.
-    needed = {str(row["imageId"]) for row in source.rows("questions")}
+    needed = set()
+    for row in source.rows("questions"):
+        with row.guard():
+            needed.add(str(row["imageId"]))
     saved: dict[str, str] = {}
     for row in source.rows("images"):
-        image_id = str(row["id"])
-        if image_id in needed and image_id not in saved:
-            try:
-                saved[image_id] = images.save(image_bytes(row["image"]), image_id)
-            except ValueError as error:
-                raise row.error(f"bad image '{image_id}': {error}") from error
+        with row.guard():
+            image_id = str(row["id"])
+            if image_id in needed and image_id not in saved:
+                try:
+                    saved[image_id] = images.save(image_bytes(row["image"]), image_id)
+                except ValueError as error:
+                    raise row.error(f"bad image '{image_id}': {error}") from error
     for row in source.rows("questions"):
-        image_id = str(row["imageId"])
-        if image_id not in saved:
-            raise row.error(f"imageId '{image_id}' has no row in the images part ('{source.patterns['images']}')")
-        yield row.record(
-            SPEC,
-            id=str(row["id"]),
-            question=row["question"].strip(),
-            answer=str(row["answer"]).strip(),
-            image=saved[image_id],
-        )
+        with row.guard():
+            image_id = str(row["imageId"])
+            if image_id not in saved:
+                raise row.error(f"imageId '{image_id}' has no row in the images part ('{source.patterns['images']}')")
+            yield row.record(
+                SPEC,
+                id=str(row["id"]),
+                question=row["question"].strip(),
+                answer=str(row["answer"]).strip(),
+                image=saved[image_id],
+            )

@@ -18,14 +18,15 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        # 9,000 questions on 500 images: name the file by its COCO source to write it once.
-        stem = str(row.get("image_source") or f"question-{row['id']}")
-        image = row.save_image(images, row["image"], stem)
-        yield row.record(
-            SPEC,
-            id=str(row["id"]),
-            question=row["question"].strip(),
-            answer=str(row["answer"]).strip().lower(),
-            image=image,
-            meta={"category": str(row["category"])},
-        )
+        with row.guard():
+            # 9,000 questions on 500 images: name the file by its COCO source to write it once.
+            stem = str(row.get("image_source") or f"question-{row['id']}")
+            image = row.save_image(images, row["image"], stem)
+            yield row.record(
+                SPEC,
+                id=str(row["id"]),
+                question=row["question"].strip(),
+                answer=str(row["answer"]).strip().lower(),
+                image=image,
+                meta={"category": str(row["category"])},
+            )

@@ -51,20 +51,21 @@ def normalize(source: RawSource, images=None, questions: str = "last"):
     if questions not in QUESTION_MODES:
         raise ValueError(f"dataset '{SPEC.name}': option questions must be one of {QUESTION_MODES}, not {questions!r}")
     for row in source.rows("main"):
-        article = row["article"]
-        problems = _problems(row)
-        example_id = row.get("example_id")
-        article_id = str(example_id) if example_id is not None else f"{Path(row.file).stem}-{row.index}"
-        for position, problem in enumerate(problems):
-            if questions == "last" and position < len(problems) - 1:
-                source.skip("not the last question of its article")
-                continue
-            yield row.record(
-                SPEC,
-                id=f"{article_id}-q{position}",
-                context=article,
-                question=problem["question"],
-                choices=list(problem["options"]),
-                answer=problem["answer"],
-                meta={"article": article_id},
-            )
+        with row.guard():
+            article = row["article"]
+            problems = _problems(row)
+            example_id = row.get("example_id")
+            article_id = str(example_id) if example_id is not None else f"{Path(row.file).stem}-{row.index}"
+            for position, problem in enumerate(problems):
+                if questions == "last" and position < len(problems) - 1:
+                    source.skip("not the last question of its article")
+                    continue
+                yield row.record(
+                    SPEC,
+                    id=f"{article_id}-q{position}",
+                    context=article,
+                    question=problem["question"],
+                    choices=list(problem["options"]),
+                    answer=problem["answer"],
+                    meta={"article": article_id},
+                )

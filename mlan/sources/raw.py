@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from mlan.errors import RowError, SourceError
+from mlan.errors import ConfigError, RowError, SourceError
 from mlan.images import ImageStore, image_bytes
 from mlan.records import Record, letter
 
@@ -38,11 +39,30 @@ class DatasetSpec:
     parts: dict[str, str]  # part name -> glob relative to the source root
 
 
+BAD_ROW_POLICIES = ("error", "skip")
+# Errors an adapter raises on a malformed row (a wrong type: ``5.strip()``); they are
+# reported as that row's error. Disk and source errors are not the row's fault.
+ROW_FAULTS = (RowError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
 class RawRow:
     """One raw row; indexing a missing field raises an error naming the row."""
 
-    def __init__(self, dataset: str, file: str, index: int, data: dict[str, Any]):
+    def __init__(self, dataset: str, file: str, index: int, data: dict[str, Any], source: RawSource | None = None):
         self.dataset, self.file, self.index, self.data = dataset, file, index, data
+        self.source = source
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Around an adapter's handling of this row: any fault becomes an error naming the
+        row, or, under ``on_bad_rows: skip``, the row is counted and left out."""
+        try:
+            yield
+        except ROW_FAULTS as error:
+            if not isinstance(error, RowError):
+                error = self.error(f"{type(error).__name__}: {error}")
+            if self.source is None or not self.source.skip_bad(error):
+                raise error from None
 
     def __getitem__(self, field: str) -> Any:
         value = self.data.get(field, _MISSING)
@@ -84,11 +104,18 @@ class RawRow:
 class RawSource:
     """The raw files of one dataset, read part by part, row by row."""
 
-    def __init__(self, root: str | Path, spec: DatasetSpec, patterns: dict[str, str] | None = None):
+    def __init__(
+        self, root: str | Path, spec: DatasetSpec, patterns: dict[str, str] | None = None, on_bad_rows: str = "error"
+    ):
         self.root = Path(root)
         self.spec = spec
         self.patterns = {**spec.parts, **(patterns or {})}
         self.skipped: Counter[str] = Counter()
+        if on_bad_rows not in BAD_ROW_POLICIES:
+            raise ConfigError(f"datasets.{spec.name}.on_bad_rows: {on_bad_rows!r} is not one of {BAD_ROW_POLICIES}")
+        self.on_bad_rows = on_bad_rows
+        self.bad_rows: dict[tuple[str, int], str] = {}  # (file, row) -> the first problem found
+        self.current: RawRow | None = None  # the row an adapter is handling
         if not self.root.exists():
             raise SourceError(f"dataset '{spec.name}': source path '{self.root}' does not exist")
 
@@ -118,12 +145,24 @@ class RawSource:
             name = str(path.relative_to(self.root)) if path != self.root else path.name
             for index, data in enumerate(_read_file(path)):
                 if not isinstance(data, dict):
-                    raise RowError(self.spec.name, name, index, f"expected an object, got {type(data).__name__}")
-                yield RawRow(self.spec.name, name, index, data)
+                    error = RowError(self.spec.name, name, index, f"expected an object, got {type(data).__name__}")
+                    if self.skip_bad(error):
+                        continue
+                    raise error
+                self.current = RawRow(self.spec.name, name, index, data, self)
+                yield self.current
 
     def skip(self, reason: str) -> None:
         """Count a row left out on purpose; the counts are written next to the output."""
         self.skipped[reason] += 1
+
+    def skip_bad(self, error: RowError) -> bool:
+        """Under ``on_bad_rows: skip``, note a bad row (once, however often it is read) and
+        return True; under ``error`` return False so the caller raises."""
+        if self.on_bad_rows != "skip":
+            return False
+        self.bad_rows.setdefault((error.file, error.index), str(error))
+        return True
 
 
 def keyed_choices(row: RawRow, key_field: str = "answerKey") -> tuple[list[str], str]:
@@ -154,9 +193,12 @@ def _read_file(path: Path) -> Iterator[Any]:
                 yield from batch.to_pylist()
         elif path.suffix == ".jsonl":
             with open(path, encoding="utf-8") as handle:
-                for line in handle:
+                for number, line in enumerate(handle, start=1):
                     if line.strip():
-                        yield json.loads(line)
+                        try:
+                            yield json.loads(line)
+                        except ValueError as error:
+                            raise SourceError(f"cannot read '{path}', line {number}: {error}") from None
         else:
             with open(path, encoding="utf-8") as handle:
                 data = json.load(handle)

@@ -63,20 +63,21 @@ def answer_letter(answer: str, options: list[str]) -> str:
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        row_id = f"{Path(row.file).stem}-{row.index}"
-        try:
-            stem, choices, instruction = parse_question(row["question"])
-            answer = answer_letter(str(row["answer"]), choices) if choices else str(row["answer"]).strip()
-            image = images.save(image_bytes(row["image"]), row_id)
-        except ValueError as error:
-            raise row.error(str(error)) from error
-        yield row.record(
-            SPEC,
-            id=row_id,
-            answer_type="mc" if choices else "short",
-            question=stem,
-            choices=choices or None,
-            answer=answer,
-            image=image,
-            meta={"instruction": instruction} if instruction else {},
-        )
+        with row.guard():
+            row_id = f"{Path(row.file).stem}-{row.index}"
+            try:
+                stem, choices, instruction = parse_question(row["question"])
+                answer = answer_letter(str(row["answer"]), choices) if choices else str(row["answer"]).strip()
+                image = images.save(image_bytes(row["image"]), row_id)
+            except ValueError as error:
+                raise row.error(str(error)) from error
+            yield row.record(
+                SPEC,
+                id=row_id,
+                answer_type="mc" if choices else "short",
+                question=stem,
+                choices=choices or None,
+                answer=answer,
+                image=image,
+                meta={"instruction": instruction} if instruction else {},
+            )

@@ -22,24 +22,25 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        row_id = f"{Path(row.file).stem}-{row.index}"
-        if "image" not in row.data:
-            raise row.error(f"missing field 'image' (fields present: {sorted(row.data)})")
-        cell = row.data["image"]  # None on a text-only row
-        try:
-            answer = letter(int(row["answer"]))
-            image = None if cell is None else images.save(image_bytes(cell), row_id)
-        except ValueError as error:
-            raise row.error(str(error)) from error
-        hint = (row.get("hint") or "").strip()
-        yield row.record(
-            SPEC,
-            id=row_id,
-            modality="text" if image is None else "vision",
-            context=hint or None,
-            question=row["question"].strip(),
-            choices=[str(choice) for choice in row["choices"]],
-            answer=answer,
-            image=image,
-            meta={key: row.data[key] for key in ("subject", "grade") if row.get(key)},
-        )
+        with row.guard():
+            row_id = f"{Path(row.file).stem}-{row.index}"
+            if "image" not in row.data:
+                raise row.error(f"missing field 'image' (fields present: {sorted(row.data)})")
+            cell = row.data["image"]  # None on a text-only row
+            try:
+                answer = letter(int(row["answer"]))
+                image = None if cell is None else images.save(image_bytes(cell), row_id)
+            except ValueError as error:
+                raise row.error(str(error)) from error
+            hint = (row.get("hint") or "").strip()
+            yield row.record(
+                SPEC,
+                id=row_id,
+                modality="text" if image is None else "vision",
+                context=hint or None,
+                question=row["question"].strip(),
+                choices=[str(choice) for choice in row["choices"]],
+                answer=answer,
+                image=image,
+                meta={key: row.data[key] for key in ("subject", "grade") if row.get(key)},
+            )

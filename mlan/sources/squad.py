@@ -16,14 +16,15 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
-        answers = row["answers"]
-        texts = answers.get("text") if isinstance(answers, dict) else None
-        if not texts:
-            raise row.error("field 'answers' has no 'text' entries")
-        yield row.record(
-            SPEC,
-            id=str(row["id"]),
-            context=row["context"],
-            question=row["question"],
-            answer=texts[0],
-        )
+        with row.guard():
+            answers = row["answers"]
+            texts = answers.get("text") if isinstance(answers, dict) else None
+            if not texts:
+                raise row.error("field 'answers' has no 'text' entries")
+            yield row.record(
+                SPEC,
+                id=str(row["id"]),
+                context=row["context"],
+                question=row["question"],
+                answer=texts[0],
+            )

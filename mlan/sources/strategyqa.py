@@ -33,13 +33,14 @@ def _context(row: RawRow) -> str | None:
 
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
-        answer = row["answer"]
-        if not isinstance(answer, bool):
-            raise row.error(f"field 'answer' is {answer!r}, expected a boolean")
-        yield row.record(
-            SPEC,
-            id=str(row["qid"]),
-            context=_context(row),
-            question=row["question"],
-            answer="yes" if answer else "no",
-        )
+        with row.guard():
+            answer = row["answer"]
+            if not isinstance(answer, bool):
+                raise row.error(f"field 'answer' is {answer!r}, expected a boolean")
+            yield row.record(
+                SPEC,
+                id=str(row["qid"]),
+                context=_context(row),
+                question=row["question"],
+                answer="yes" if answer else "no",
+            )

@@ -17,15 +17,16 @@ SPEC = DatasetSpec(
 
 def normalize(source: RawSource, images):
     for row in source.rows("main"):
-        # About five questions share each COCO image: naming the file by the image id
-        # (``id_image`` here, ``image_id`` in lmms-lab/VQAv2) writes it once.
-        image_id = row.get("id_image", row.get("image_id"))
-        stem = f"image-{image_id}" if image_id is not None else f"question-{row['question_id']}"
-        image = row.save_image(images, row["image"], stem)
-        yield row.record(
-            SPEC,
-            id=str(row["question_id"]),
-            question=row["question"].strip(),
-            answer=str(row["multiple_choice_answer"]).strip(),
-            image=image,
-        )
+        with row.guard():
+            # About five questions share each COCO image: naming the file by the image id
+            # (``id_image`` here, ``image_id`` in lmms-lab/VQAv2) writes it once.
+            image_id = row.get("id_image", row.get("image_id"))
+            stem = f"image-{image_id}" if image_id is not None else f"question-{row['question_id']}"
+            image = row.save_image(images, row["image"], stem)
+            yield row.record(
+                SPEC,
+                id=str(row["question_id"]),
+                question=row["question"].strip(),
+                answer=str(row["multiple_choice_answer"]).strip(),
+                image=image,
+            )

@@ -168,6 +168,7 @@ InactiveLimit=0
 Waittime=0
 $ACCT_LINES
 JobCompType=jobcomp/none
+AccountingStoreFlags=job_comment
 $OVERRIDES
 $GRES_LINE
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS Sockets=$SOCKETS CoresPerSocket=$CORES ThreadsPerCore=$THREADS RealMemory=$MEM $NODE_GRES State=UNKNOWN

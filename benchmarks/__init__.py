@@ -1,0 +1,1 @@
+"""Benchmarks of the training and evaluation paths (GPU); see benchmarks/README.md."""

@@ -1,0 +1,130 @@
+"""Faults at the workflow level: a Snakemake run stopped mid-training (Ctrl-C: SIGINT to
+the process group) and then killed outright mid-evaluation (SIGKILL of the whole process
+group, as a dying node does), then rerun: it finishes with results byte-identical to the
+uninterrupted default run. The same copy then shows that another seed changes the data,
+the weights and the scores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import copy_workflow, result_digests, snakemake
+from safetensors.torch import load_file
+
+from mlan.checkpoints import check_checkpoint
+
+pytestmark = pytest.mark.pipeline
+
+RUN = "lang50_n480/seed42"
+TARGET = "results/eval/tiny/lang50_n480_seed42/race.json"  # its job evaluates all 9 benchmarks
+
+
+def start(workdir: Path, *args: str) -> subprocess.Popen:
+    """Snakemake in its own process group (so the whole tree can be killed), output to a file."""
+    command = [str(Path(sys.executable).with_name("snakemake")), "--cores", "2", *args]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    output = open(workdir.parent / f"snakemake-{time.monotonic_ns()}.out", "w")  # noqa: SIM115 (closed by the OS)
+    process = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    process.output = Path(output.name)
+    return process
+
+
+def output_of(process: subprocess.Popen) -> str:
+    return process.output.read_text()[-4000:]
+
+
+def wait_for(condition, process: subprocess.Popen, what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"snakemake ended before {what}:\n{output_of(process)}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def without_one_run(default_run: Path, workdir: Path) -> Path:
+    """A copy of the finished default run (time stamps and Snakemake's records kept) from
+    which one finetuned model and its evaluation are gone: rebuilding them is the DAG under
+    test, without redoing the data and pretraining (minutes of CI)."""
+    for name in ("results", ".snakemake/metadata"):
+        shutil.copytree(default_run / name, workdir / name, dirs_exist_ok=True)
+    for gone in (f"results/models/tiny/{RUN}", "results/eval/tiny/lang50_n480_seed42"):
+        shutil.rmtree(workdir / gone)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory, default_run):
+    workdir = without_one_run(default_run, copy_workflow(tmp_path_factory.mktemp("interrupted") / "workflow"))
+    checkpoints = workdir / "results/checkpoints/tiny" / RUN
+    model = workdir / "results/models/tiny" / RUN
+
+    # Ctrl-C: SIGINT to Snakemake and its jobs (a plain SIGTERM to Snakemake only makes it
+    # finish the running jobs and start no more). Training has a periodic checkpoint.
+    first = start(workdir, TARGET)
+    saved = lambda: any(check_checkpoint(path) is None for path in checkpoints.glob("checkpoint-*"))  # noqa: E731
+    wait_for(saved, first, "a complete finetuning checkpoint")
+    os.killpg(first.pid, signal.SIGINT)
+    first.wait(timeout=300)
+    assert first.returncode != 0, output_of(first)
+    assert not model.exists()  # no half-trained model where the finished one belongs
+
+    second = start(workdir, TARGET)
+    log = workdir / "results/logs/evaluate/tiny/lang50_n480_seed42.log"
+    wait_for(log.exists, second, "the evaluation job")
+    time.sleep(1.0)
+    os.killpg(second.pid, signal.SIGKILL)
+    second.wait(timeout=60)
+
+    # A hard kill leaves Snakemake's lock and its "incomplete" markers: the next run stops,
+    # naming the fix; then nothing half-made is used, whatever the kill left.
+    locked = snakemake(workdir, TARGET, check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stderr, locked.stderr
+    snakemake(workdir, "--unlock", TARGET)
+    snakemake(workdir, "--rerun-incomplete", TARGET)
+    return workdir
+
+
+def test_interrupted_run_resumes_training(interrupted):
+    log = (interrupted / "results/logs/finetune/tiny" / f"{RUN}.log").read_text()
+    assert f"resume from: results/checkpoints/tiny/{RUN}/checkpoint-" in log
+    assert not any((interrupted / "results/checkpoints").rglob("checkpoint-*"))
+
+
+def test_interrupted_run_equals_the_uninterrupted_one(interrupted, default_run):
+    resumed, whole = result_digests(interrupted), result_digests(default_run)
+    assert f"results/models/tiny/{RUN}/model.safetensors" in resumed
+    assert len([path for path in resumed if path.startswith("results/eval/tiny/lang50_n480_seed42/")]) == 18
+    differing = sorted(path for path in resumed if resumed[path] != whole.get(path))
+    assert differing == []
+    assert not any(path.endswith(".tmp") for path in resumed)
+
+
+def test_another_seed_changes_data_weights_and_scores(interrupted):
+    config = yaml.safe_load((interrupted / "config/config.yaml").read_text())
+    config["seeds"] = [43]
+    (interrupted / "seed43.yaml").write_text(yaml.safe_dump(config))
+    snakemake(interrupted, "--configfile=seed43.yaml", "results/eval/tiny/lang50_n480_seed43/race.json")
+    results = interrupted / "results"
+    train = [(results / f"mixtures/lang50_n480/seed{seed}/train.json").read_bytes() for seed in (42, 43)]
+    assert train[0] != train[1]
+    tensors = [load_file(results / f"models/tiny/lang50_n480/seed{seed}/model.safetensors") for seed in (42, 43)]
+    assert any(not tensors[0][key].equal(tensors[1][key]) for key in tensors[0])
+    benchmarks = config["evaluation"]["benchmarks"]
+    predictions = [
+        [(results / f"eval/tiny/lang50_n480_seed{seed}/{b}.predictions.jsonl").read_bytes() for b in benchmarks]
+        for seed in (42, 43)
+    ]
+    assert predictions[0] != predictions[1]
