@@ -62,6 +62,8 @@ def without_one_run(default_run: Path, workdir: Path) -> Path:
         shutil.copytree(default_run / name, workdir / name, dirs_exist_ok=True)
     for gone in (f"results/models/tiny/{RUN}", "results/eval/tiny/lang50_n480_seed42"):
         shutil.rmtree(workdir / gone)
+    for log in (f"results/logs/finetune/tiny/{RUN}.log", "results/logs/evaluate/tiny/lang50_n480_seed42.log"):
+        (workdir / log).unlink()  # the test watches for them to appear
     return workdir
 
 
