@@ -146,9 +146,9 @@ def test_a_training_rule_spreads_over_two_tasks_with_srun_and_torchrun(cluster_r
     """The documented multi-node recipe (profiles/slurm/README.md), on the one test node: the
     job gets two tasks, the rule runs `srun` itself, two torchrun agents rendezvous and train
     one model with the global batch unchanged."""
-    workdir = copy_workflow(tmp_path / "workflow")
-    for name in ("results", ".snakemake/metadata"):
-        shutil.copytree(cluster_run["workdir"] / name, workdir / name, dirs_exist_ok=True)
+    # the finished cluster run (code, results, Snakemake's records): only the target reruns
+    workdir = tmp_path / "workflow"
+    shutil.copytree(cluster_run["workdir"], workdir, ignore=shutil.ignore_patterns("slurm_logs", "log"))
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     two_tasks = {"nodes": 1, "tasks": 2, "tasks_per_gpu": 0, "mpi": "srun"}  # README's recipe, on one node
     profile["set-resources"]["finetune"] = {**profile["set-resources"]["finetune"], **two_tasks}
