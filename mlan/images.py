@@ -31,13 +31,17 @@ def image_suffix(data: bytes) -> str:
 def check_decodes(data: bytes) -> None:
     """Decode the image once: a truncated or corrupt file fails here, naming its row,
     not in the middle of training."""
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    # strict whatever an imported library chose (lmms-eval turns LOAD_TRUNCATED_IMAGES on)
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
     except Exception as error:  # PIL raises OSError, SyntaxError, ValueError, ... on bad bytes
         raise ValueError(f"the image cannot be decoded ({type(error).__name__}: {error})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def image_bytes(value: Any) -> bytes:

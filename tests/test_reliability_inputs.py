@@ -245,3 +245,14 @@ def test_skip_policy_through_snakemake_reports_the_count(workflow):
     assert stats["bad_row_examples"][0].endswith(
         "row 1: missing field 'question' (fields present: ['answers', 'context', 'id', 'title'])"
     )
+
+
+def test_truncated_image_is_caught_even_after_lmms_eval_relaxed_pillow(tmp_path, monkeypatch):
+    """lmms-eval sets Pillow's LOAD_TRUNCATED_IMAGES on import; the row check stays strict."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    path = write_bad_copy("vqav2", "truncated image", tmp_path)
+    with pytest.raises(Exception, match="row 1: .*cannot be decoded"):
+        normalize_dataset("vqav2", path, tmp_path / "out" / "vqav2.jsonl", tmp_path / "images")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for the library that wanted it
