@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from mlan.config import check_config

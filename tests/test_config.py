@@ -139,3 +139,13 @@ def test_slurm_profile_requests_a100s_for_training_and_evaluation(workflow):
     # first attempt: 720 minutes; Slurm signals 600 s before the limit so training checkpoints
     assert "runtime=720," in resources["finetune"] and "slurm_extra=--signal=TERM@600" in resources["finetune"]
     assert "gres" not in resources["normalize"] and "slurm_partition=cpu" in resources["normalize"]
+
+
+def test_multi_node_training_with_uneven_tasks_is_refused(workflow):
+    # the two-node recipe runs one task per node: 3 tasks on 2 nodes is a typo to name
+    resources = ("finetune:mpi='srun'", "finetune:tasks=3", "finetune:nodes=2")
+    result = snakemake(
+        workflow, "-n", "-p", "--set-resources", *resources, "--", "results/models/tiny/lang50_n480/seed42", check=False
+    )
+    assert result.returncode != 0
+    assert "tasks (3) must be a multiple of nodes (2)" in result.stdout + result.stderr
