@@ -1,7 +1,8 @@
 """Where one optimizer step's time goes: a text step and an image step of the finetune
-recipe (64 instances packed into rows of ``pack_tokens``, bf16 autocast over fp32 master
-weights, fused AdamW, gradient clipping at 1.0), on the train_throughput benchmark's model
-and mixture, outside the Trainer so every phase can be timed.
+recipe (64 instances packed into rows of ``pack_tokens``, bf16 parameters with fp32 master
+weights in a fused AdamW as ``mlan.train`` runs it, or with ``--autocast`` bf16 autocast over
+fp32 parameters; gradient clipping at 1.0), on the train_throughput benchmark's model and
+mixture, outside the Trainer so every phase can be timed.
 
 Per step kind: CUDA-event times of the host-to-device copy, forward (with the frozen CLIP
 tower, also timed alone), backward, gradient clipping and the optimizer; the GPU kernels'
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path)
     parser.add_argument("--repeats", type=int, default=3, help="timed steps of each kind (after 2 warm-ups)")
     parser.add_argument("--compile", action="store_true", help="also time the text step with compiled layers")
+    parser.add_argument("--autocast", action="store_true", help="bf16 autocast over fp32 parameters instead")
     parser.add_argument("--tiny", action="store_true")
     args = parser.parse_args(argv)
 
@@ -89,6 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=recipe["learning_rate"], weight_decay=0.0, fused=cuda)
+    masters = cuda and not args.autocast
+    if masters:
+        from mlan.master_weights import MasterWeightAdamW
+
+        optimizer = MasterWeightAdamW(optimizer, model)
 
     def event():
         if cuda:
@@ -110,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             t0 = event()
             row = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in row.items()}
             t1 = event()
-            with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda and not masters):
                 if "pixel_values" in row:
                     with torch.no_grad():
                         model.model.vision_tower(row["pixel_values"], output_hidden_states=True)
@@ -124,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                 pairs = {"h2d": (t0, t1), "vision_tower_alone": (t1, t2), "forward": (t2, t3), "backward": (t3, t4)}
                 times.setdefault("_pairs", []).append(pairs)
         t5 = event()
-        norm = torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        norm = optimizer.clip_grad_norm_(1.0) if masters else torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         t6 = event()
         if step_optimizer:
             optimizer.step()
@@ -158,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
         keys = per_step[0].keys()
         return {k: round(statistics.median(s[k] for s in per_step), 3) for k in keys}
 
-    result = {"lm_parameters": lm_parameters, "peak_tflops": peak, "pack_tokens": recipe["pack_tokens"], "kinds": {}}
+    result = {"lm_parameters": lm_parameters, "peak_tflops": peak, "pack_tokens": recipe["pack_tokens"]}
+    result |= {"precision": "bf16 master weights" if masters else "bf16 autocast" if cuda else "fp32", "kinds": {}}
     for kind, rows in steps.items():
         tokens = sum(int(row["input_ids"].numel()) for row in rows)
         rows = [pinned(row) for row in rows]

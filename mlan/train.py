@@ -50,6 +50,7 @@ class Settings:
     seed: int = 42
     pack_tokens: int | None = None  # pack each step's instances into rows of this many tokens (finetune)
     dataloader_workers: int = 0  # processes reading images and tokenizing while the GPU computes
+    master_weights: bool = True  # bf16 without DeepSpeed: bf16 model, fp32 masters in the optimizer (else autocast)
 
 
 def world_size() -> int:
@@ -216,8 +217,10 @@ def make_trainer_class():
         in turn, gradients synchronized and the optimizer stepped after the last. The loss is
         normalized by the answer tokens of the whole global batch, as unpacked."""
 
-        def __init__(self, *args, group_by_modality: bool, global_batch: int, counter, pack_tokens=None, **kwargs):
+        def __init__(self, *args, group_by_modality: bool, global_batch: int, counter, **kwargs):
+            pack_tokens, master_weights = kwargs.pop("pack_tokens", None), kwargs.pop("master_weights", False)
             super().__init__(*args, **kwargs)
+            self.master_weights = master_weights
             self.group_by_modality = group_by_modality
             self.global_batch = global_batch
             self.counter = counter
@@ -233,6 +236,23 @@ def make_trainer_class():
             loaded = type(target).from_pretrained(resume_from_checkpoint, dtype=target.dtype)
             target.load_state_dict(loaded.state_dict(), strict=True)
 
+        def create_optimizer(self, model=None):
+            if self.optimizer is None and self.master_weights:
+                from mlan.master_weights import MasterWeightAdamW
+
+                built = super().create_optimizer(model)
+                self.optimizer = MasterWeightAdamW(built, self.model if model is None else model)
+                return self.optimizer
+            return super().create_optimizer(model)
+
+        def _clip_grad_norm(self, model):
+            if self.master_weights:
+                return self.master_optimizer().clip_grad_norm_(self.args.max_grad_norm)
+            return super()._clip_grad_norm(model)
+
+        def master_optimizer(self):
+            return getattr(self.optimizer, "optimizer", self.optimizer)  # accelerate wraps it
+
         def _get_train_sampler(self, train_dataset=None):
             if self.group_by_modality:
                 return ModalityGroupedSampler(self.train_dataset.has_image, self.global_batch, self.args.seed)
@@ -245,6 +265,7 @@ def make_trainer_class():
             return loader
 
         def _packed_dataloader(self):
+            from mlan.answer_loss import WithAnswerPositions
             from mlan.training_data import PackCollator, Packed
 
             has_image = self.train_dataset.has_image if self.group_by_modality else [False] * len(self.train_dataset)
@@ -253,7 +274,7 @@ def make_trainer_class():
             loader = torch.utils.data.DataLoader(
                 Packed(self.train_dataset),
                 batch_sampler=batches,
-                collate_fn=PackCollator(),
+                collate_fn=WithAnswerPositions(PackCollator()),
                 num_workers=self.args.dataloader_num_workers,
                 pin_memory=self.args.dataloader_pin_memory,
             )
@@ -285,13 +306,31 @@ def make_trainer_class():
             return total
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            if "logits_to_keep" in inputs and not return_outputs:
+                result = self._answer_loss(model, inputs, num_items_in_batch)
+            else:
+                inputs = {k: v for k, v in inputs.items() if k != "logits_to_keep"}
+                result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             if self.group_by_modality or "pixel_values" in inputs or world_size() == 1:
                 return result
             extra = zero_vision_term(model, inputs["input_ids"].device)
             if return_outputs:
                 return result[0] + extra, result[1]
             return result + extra
+
+        def _answer_loss(self, model, inputs, num_items_in_batch):
+            """The stock causal-LM loss, from the logits of answer positions only
+            (``mlan.answer_loss``), scaled as ``Trainer.compute_loss`` scales it."""
+            from mlan.answer_loss import answer_loss
+
+            inputs = dict(inputs)
+            labels = inputs.pop("labels")
+            logits = model(**inputs).logits
+            loss = answer_loss(logits, labels, inputs["logits_to_keep"], num_items_in_batch)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                processes = self.accelerator.num_processes // self.get_tp_size()
+                loss = loss * (processes if self.args.n_gpu <= 1 else self.args.n_gpu)
+            return loss
 
     return MlanTrainer
 
@@ -308,9 +347,20 @@ def use_bf16(setting: str) -> bool:
     return setting in (True, "true", "on")
 
 
+def precision(settings: Settings) -> str:
+    """How the run computes: "fp32", "bf16 autocast" (fp32 parameters), "bf16 master
+    weights" (bf16 parameters, fp32 masters in the optimizer) or "deepspeed bf16"."""
+    if not use_bf16(settings.bf16):
+        return "fp32"
+    if settings.deepspeed:
+        return "deepspeed bf16"
+    return "bf16 master weights" if settings.master_weights else "bf16 autocast"
+
+
 def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, checkpoints: Path, settings: Settings):
     from transformers import AutoProcessor, TrainingArguments
 
+    from mlan.answer_loss import WithAnswerPositions
     from mlan.model import load_model, set_trainable, use_packed_attention
     from mlan.training_data import Collator, ConversationDataset, load_instances
 
@@ -343,9 +393,10 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         + f"; resume from: {resume or 'nothing'}"
     )
 
+    mode = precision(settings)
     model = load_model(base)
     counts = set_trainable(model, stage)
-    log(f"trainable parameters {counts['trainable']:,}, frozen {counts['frozen']:,}")
+    log(f"trainable parameters {counts['trainable']:,}, frozen {counts['frozen']:,}; {mode}")
     if packed:
         use_packed_attention(model)
     if settings.gradient_checkpointing:
@@ -367,7 +418,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         save_total_limit=2,
         seed=settings.seed,
         data_seed=settings.seed,
-        bf16=use_bf16(settings.bf16),
+        bf16=mode in ("bf16 autocast", "deepspeed bf16"),  # "bf16 master weights": the model itself is bf16
         deepspeed=settings.deepspeed,
         report_to=[],
         remove_unused_columns=False,
@@ -382,12 +433,13 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         model=model,
         args=arguments,
         train_dataset=dataset,
-        data_collator=Collator(processor.tokenizer.pad_token_id),
+        data_collator=WithAnswerPositions(Collator(processor.tokenizer.pad_token_id)),
         callbacks=[counter, step_log(counter), stopper],
         group_by_modality=settings.group_by_modality and stage == "finetune",
         global_batch=settings.global_batch_size,
         counter=counter,
         pack_tokens=settings.pack_tokens if packed else None,
+        master_weights=mode == "bf16 master weights",
     )
     result = trainer.train(resume_from_checkpoint=resume)
     counter = next(c for c in trainer.callback_handler.callbacks if isinstance(c, token_counter))
@@ -399,6 +451,10 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     if staging.exists() and is_main_process():
         shutil.rmtree(staging)
     use_packed_attention(trainer.model, False)  # saved models load with SDPA anywhere
+    if trainer.master_weights and is_main_process():  # the main process saves
+        from mlan.master_weights import full_precision_weights
+
+        full_precision_weights(trainer.model, trainer.master_optimizer(), load_model(base))
     trainer.save_model(str(staging))
     if is_main_process():
         processor.save_pretrained(staging)
@@ -420,7 +476,8 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
             "per_device_batch_size": per_device,
             "gradient_accumulation_steps": accumulation,
             "global_batch_size": settings.global_batch_size,
-            "bf16": arguments.bf16,
+            "bf16": mode != "fp32",
+            "precision": mode,
             "deepspeed": settings.deepspeed,
             "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
             "trainable_parameters": counts["trainable"],

@@ -114,8 +114,9 @@ def test_finetuning_trains_llm_and_projector_with_grouped_steps(world, tmp_path,
     assert any(key.startswith("multi_modal_projector") for key in moved)
 
 
-def test_sigterm_then_rerun_equals_an_uninterrupted_run(world, tmp_path):
-    settings = {**FAST, "epochs": 3}
+@pytest.mark.parametrize("precision", [{}, {"bf16": True}], ids=["fp32", "bf16-master-weights"])
+def test_sigterm_then_rerun_equals_an_uninterrupted_run(world, tmp_path, precision):
+    settings = {**FAST, "epochs": 3, **precision}  # bf16: the resumed run must get its fp32 masters back
     data = world / "mix50.json"
     whole = run_training(world, "finetune", data, tmp_path / "whole", settings)
     assert whole.wait(timeout=600) == 0, whole.stdout.read()
