@@ -3,13 +3,17 @@ on the same model, mixture and recipe.
 
 Both arms run ``python -m mlan.train --stage finetune`` (the rule's command) on one GPU with
 ``config/paper.yaml``'s ``training.finetune`` settings: global batch 64 samples per optimizer
-step, bf16 autocast over fp32 master weights, AdamW, learning rate and schedule. On one
+step, bf16 with fp32 master weights, AdamW, learning rate and schedule. On one
 GPU, for both arms: no DeepSpeed (ZeRO shards nothing over one GPU) and no gradient
 checkpointing (a 1.1B model fits without it). Then:
 
 - baseline: the stock Trainer as the issue defines it: random sampling (no modality
-  grouping), micro-batch 8 padded to its longest row, x 8 accumulation, SDPA attention;
-- ours: the paper settings as they are (``group_by_modality``, ``pack_tokens``).
+  grouping), micro-batch 8 padded to its longest row, x 8 accumulation, SDPA attention,
+  its own bf16 (autocast over fp32 parameters, which are the master weights), logits of
+  every position;
+- ours: the paper settings as they are (``group_by_modality``, ``pack_tokens``) and what
+  ``mlan.train`` does: bf16 parameters with fp32 master weights in the optimizer
+  (``mlan.master_weights``), logits of answer positions only (``mlan.answer_loss``).
 
 Figures over the optimizer steps after ``--warmup``: real (non-padding) tokens/s, samples/s,
 MFU = 6 x LM parameters x real tokens/s / the GPU's dense bf16 peak; over the whole run:
@@ -71,9 +75,11 @@ def figures(steps: list[dict], summary: dict, warmup: int, lm_parameters: int, p
 
 
 def numerics(base: Path, data: Path, work: Path, max_length: int) -> dict:
-    """Padded micro-batch (SDPA with a padding mask) against packed rows (the packed kernel),
-    16 instances of each modality, bf16 autocast over fp32 weights as in training: loss and
-    gradient of the trainable weights, relative differences."""
+    """Loss and gradient of the trainable weights on 16 instances of each modality: the
+    padded micro-batch in bf16 autocast over fp32 weights (the baseline's arithmetic)
+    against (a) packed rows, (b) the padded batch on bf16 weights (the training's
+    arithmetic: fp32 masters live in the optimizer) and (c) the padded batch merely split
+    in two (bf16's own noise); relative differences."""
     import torch
     from transformers import AutoProcessor
 
@@ -84,6 +90,23 @@ def numerics(base: Path, data: Path, work: Path, max_length: int) -> dict:
     processor = AutoProcessor.from_pretrained(base)
     model = load_model(base).to(device)
     set_trainable(model, "finetune")
+    bf16_model = load_model(base).to(device)
+    set_trainable(bf16_model, "finetune")
+    for parameter in bf16_model.parameters():  # as MasterWeightAdamW casts: parameters, not buffers
+        parameter.data = parameter.data.to(torch.bfloat16)
+
+    def loss_and_gradient(network, batches, answers, packed, autocast):
+        use_packed_attention(network, packed)
+        network.zero_grad()
+        loss = 0.0
+        for batch in batches:
+            batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=autocast and device == "cuda"):
+                part = network(**batch, num_items_in_batch=answers).loss
+            part.backward()
+            loss += part.item()
+        return loss, torch.cat([p.grad.flatten().float() for p in network.parameters() if p.grad is not None])
+
     found = {}
     for modality in (False, True):
         chosen = [i for i in load_instances(data, "finetune") if bool(i.get("image")) == modality][:16]
@@ -91,33 +114,21 @@ def numerics(base: Path, data: Path, work: Path, max_length: int) -> dict:
         items = [dataset[i] for i in range(len(chosen))]
         answers = sum(int((item["labels"][1:] != IGNORE_INDEX).sum()) for item in items)
         padded = Collator(processor.tokenizer.pad_token_id)
-        layouts = {
-            "padded": [padded(items)],
-            "padded_in_two": [padded(items[:8]), padded(items[8:])],  # bf16's own noise: same math, split
-            "packed": PackCollator()([{**item, "row": i % 2} for i, item in enumerate(items)])["rows"],
+        rows = PackCollator()([{**item, "row": i % 2} for i, item in enumerate(items)])["rows"]
+        loss, grad = loss_and_gradient(model, [padded(items)], answers, False, True)
+        results = {
+            "packed": loss_and_gradient(model, rows, answers, True, True),
+            "bf16_weights": loss_and_gradient(bf16_model, [padded(items)], answers, False, False),
+            "padded_in_two": loss_and_gradient(model, [padded(items[:8]), padded(items[8:])], answers, False, True),
         }
-        results = {}
-        for layout, batches in layouts.items():
-            use_packed_attention(model, layout == "packed")
-            model.zero_grad()
-            loss = 0.0
-            for batch in batches:
-                batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
-                with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
-                    part = model(**batch, num_items_in_batch=answers).loss
-                part.backward()
-                loss += part.item()
-            grad = torch.cat([p.grad.flatten().float() for p in model.parameters() if p.grad is not None])
-            results[layout] = (loss, grad)
-        (loss, grad), figures = results["padded"], {"loss_padded": round(results["padded"][0], 5)}
-        for layout in ("packed", "padded_in_two"):
-            other_loss, other_grad = results[layout]
+        figures = {"loss_padded": round(loss, 5)}
+        for layout, (other_loss, other_grad) in results.items():
             figures[f"loss_{layout}"] = round(other_loss, 5)
             figures[f"{layout}_loss_relative_difference"] = abs(other_loss - loss) / abs(loss)
             figures[f"{layout}_gradient_relative_difference"] = float((other_grad - grad).norm() / grad.norm())
         found["image" if modality else "text"] = figures
-        del results, grad, other_grad
-    del model
+        del results, grad
+    del model, bf16_model
     gc.collect()
     torch.cuda.empty_cache()  # the arms run in their own processes and need the memory
     return found
