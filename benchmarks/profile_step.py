@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=recipe["learning_rate"], weight_decay=0.0, fused=cuda)
-    masters = cuda and not args.autocast
+    masters = not args.autocast  # on a CPU too (bf16 there is slow: only for --tiny checks)
     if masters:
         from mlan.master_weights import MasterWeightAdamW
 
