@@ -17,8 +17,9 @@ plain-PyTorch path DeepSpeed's arrangement:
 - ``full_precision_weights`` puts the fp32 weights back before the final save: the masters
   for trained parameters, the base model's own values for frozen ones.
 
-Gradients of one step's micro-batches or packed rows add up in the bf16 ``.grad`` (as with
-DeepSpeed ZeRO's bf16 gradients); with packing a rank's share of a step is one to three rows.
+Gradients of one step's micro-batches or packed rows add up in the bf16 ``.grad``, as under
+DeepSpeed ZeRO with bf16 (its default gradient accumulation type is the model's); with
+packing a rank's share of a step is one to three rows.
 """
 
 from __future__ import annotations
