@@ -201,14 +201,16 @@ def test_zero_vision_term_runs_the_tower_but_changes_nothing(world):
     assert projector.grad is not None and torch.count_nonzero(projector.grad) == 0  # in the graph, no effect
 
 
-def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path):
+@pytest.mark.parametrize("precision", [{}, {"bf16": True}], ids=["fp32", "bf16-master-weights"])
+def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path, precision):
     """What `srun --ntasks=2 python -m mlan.launch` does on two nodes, here on one machine:
     two torchrun agents (one per task) rendezvous on the first host and train one model with
-    the global batch unchanged."""
+    the global batch unchanged (bf16: DDP reduces the bf16 gradients the masters take)."""
     output = tmp_path / "two-nodes"
+    settings = {**FAST, "epochs": 1, **precision}
     arguments = ["--stage", "finetune", "--base", str(world / "base"), "--data", str(world / "mix50.json")]
     arguments += ["--images", str(world / "images"), "--output", str(output), "--checkpoints", str(output) + ".ckpt"]
-    arguments += ["--settings", json.dumps({**FAST, "epochs": 1})]
+    arguments += ["--settings", json.dumps(settings)]
     tasks = []
     for rank in (0, 1):
         env = {**os.environ, "SLURM_PROCID": str(rank), "SLURM_NTASKS": "2", "SLURM_JOB_ID": str(os.getpid())}
@@ -222,6 +224,15 @@ def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path):
     assert summary["world_size"] == 2
     assert summary["global_batch_size"] == FAST["global_batch_size"]
     assert summary["per_device_batch_size"] * summary["gradient_accumulation_steps"] * 2 == FAST["global_batch_size"]
+    if precision:  # the same steps as one process, up to bf16 rounding of the reduced gradients
+        assert summary["precision"] == "bf16 master weights"
+        single = tmp_path / "one-process"
+        data, images = world / "mix50.json", world / "images"
+        train("finetune", world / "base", data, images, single, tmp_path / "c", Settings(**settings))
+        base, two, one = weights(world / "base"), weights(output), weights(single)
+        assert all(tensor.dtype == torch.float32 for tensor in two.values())
+        for key in changed(base, one):
+            assert (two[key] - one[key]).norm() / (one[key] - base[key]).norm() < 0.1, key
 
 
 def test_sigterm_to_the_whole_step_with_loader_workers_still_checkpoints(world, tmp_path):
