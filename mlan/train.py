@@ -209,6 +209,8 @@ class SigtermIgnoringWorker:
 def make_trainer_class():
     from transformers import Trainer
 
+    from mlan.answer_loss import answer_loss
+
     class MlanTrainer(Trainer):
         """Modality-grouped sampling, packing and token counting on top of the stock Trainer.
 
@@ -321,8 +323,6 @@ def make_trainer_class():
         def _answer_loss(self, model, inputs, num_items_in_batch):
             """The stock causal-LM loss, from the logits of answer positions only
             (``mlan.answer_loss``), scaled as ``Trainer.compute_loss`` scales it."""
-            from mlan.answer_loss import answer_loss
-
             inputs = dict(inputs)
             labels = inputs.pop("labels")
             logits = model(**inputs).logits
