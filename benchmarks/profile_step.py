@@ -54,7 +54,7 @@ def steps_of_each_kind(dataset, budget: int, global_batch: int, seed: int) -> di
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from mlan.model import load_model, set_trainable, use_packed_attention
+    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_packed_attention
     from mlan.training_data import IGNORE_INDEX, ConversationDataset, load_instances
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -216,8 +216,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         try:
             start = time.perf_counter()
-            for layer in model.model.language_model.layers:
-                layer.compile(dynamic=True)
+            compile_decoder_layers(model)
             one_step(rows, step_optimizer=False)
             found["first_compiled_step_seconds"] = round(time.perf_counter() - start, 1)
             compiled = timed(rows, args.repeats, step_optimizer=False)

@@ -13,7 +13,8 @@ checkpointing (a 1.1B model fits without it). Then:
   every position;
 - ours: the paper settings as they are (``group_by_modality``, ``pack_tokens``) and what
   ``mlan.train`` does: bf16 parameters with fp32 master weights in the optimizer
-  (``mlan.master_weights``), logits of answer positions only (``mlan.answer_loss``).
+  (``mlan.master_weights``), logits of answer positions only (``mlan.answer_loss``), and
+  ``compile_layers: true``, the setting for runs without DeepSpeed (``--no-compile``: off).
 
 Figures over the optimizer steps after ``--warmup``: real (non-padding) tokens/s, samples/s,
 MFU = 6 x LM parameters x real tokens/s / the GPU's dense bf16 peak; over the whole run:
@@ -36,6 +37,7 @@ GOALS = {"speedup": 4.0, "mfu": 0.35, "padding_fraction": 0.05}
 ONE_GPU = {"deepspeed": None, "gradient_checkpointing": False, "epochs": 1, "save_steps": 100000}
 BASELINE = {"master_weights": False, "group_by_modality": False}  # the Trainer's bf16: autocast
 BASELINE |= {"pack_tokens": None, "max_per_device_batch_size": 8, "dataloader_workers": 0}
+OURS = {"compile_layers": True}  # one GPU runs without DeepSpeed, so its layers can be compiled
 
 
 def run_arm(name: str, base: Path, data: Path, work: Path, settings: dict) -> tuple[list[dict], dict]:
@@ -71,6 +73,8 @@ def figures(steps: list[dict], summary: dict, warmup: int, lm_parameters: int, p
         "per_device_batch_size": summary["per_device_batch_size"],
         "gradient_accumulation_steps": summary["gradient_accumulation_steps"],
         "bf16": summary["bf16"],
+        "precision": summary.get("precision"),
+        "compiled_layers": summary.get("compiled_layers", 0),
     }
 
 
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the rates")
     parser.add_argument("--passage-words", default="40:280", help="words added to each language instance (a:b)")
     parser.add_argument("--tiny", action="store_true", help="tiny model shapes (a CPU check of the script)")
+    parser.add_argument("--no-compile", action="store_true", help="ours without compile_layers")
     args = parser.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="mlan-bench-"))
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     gpu = report.machine().get("gpu")
     peak = report.peak_tflops(gpu)
 
-    arms = {"baseline": {**recipe, **BASELINE}, "ours": recipe}
+    arms = {"baseline": {**recipe, **BASELINE}, "ours": recipe if args.no_compile else {**recipe, **OURS}}
     result = {"lm_parameters": lm_parameters, "peak_tflops": peak, "language_percent": percent}
     result |= {"instances": args.steps * recipe["global_batch_size"], "passage_words": list(words), "arms": {}}
     result["numerics"] = numerics(base, data, work, recipe["max_length"])

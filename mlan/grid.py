@@ -35,6 +35,7 @@ class Grid:
                         "positive number of instances"
                     )
         self._check_paths()
+        self._check_training()
 
     def _check_paths(self) -> None:
         """Paths the config names must exist at start-up, not when a job reaches them."""
@@ -50,6 +51,14 @@ class Grid:
         instructions = Path(self.config["instructions"])
         if instructions.is_file():  # a missing file is named by Snakemake as a missing input
             Instructions.load(instructions)
+
+    def _check_training(self) -> None:
+        for stage, settings in self.config.get("training", {}).items():
+            if settings.get("compile_layers") and settings.get("deepspeed"):
+                raise ConfigError(
+                    f"training.{stage}.compile_layers: torch.compile of the layers is not combined with "
+                    f"DeepSpeed (deepspeed: {settings['deepspeed']}); set deepspeed: null or compile_layers: false"
+                )
 
     def on_bad_rows(self, name: str) -> str:
         """``error`` (stop, naming the row) or ``skip`` (leave bad rows out, counted)."""

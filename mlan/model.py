@@ -109,15 +109,22 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     if q.is_cuda and dtype in (torch.float16, torch.bfloat16):
         output = _varlen(q.to(dtype), k.to(dtype), v.to(dtype), starts, longest, scaling)
     else:
-        bounds = starts.tolist()
-        output = torch.cat([
-            torch.nn.functional.scaled_dot_product_attention(
-                q[a:b].transpose(0, 1), k[a:b].transpose(0, 1), v[a:b].transpose(0, 1),
-                is_causal=True, scale=scaling, enable_gqa=True,
-            ).transpose(0, 1)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ])  # fmt: skip
+        output = _per_instance_sdpa(q, k, v, starts, scaling)
     return output[None], None
+
+
+@torch.compiler.disable
+def _per_instance_sdpa(q, k, v, starts, scaling):
+    """One SDPA call per instance. Left out of compiled layers: its loop depends on the
+    row's instance bounds, which torch.compile would specialize on and recompile for."""
+    bounds = starts.tolist()
+    return torch.cat([
+        torch.nn.functional.scaled_dot_product_attention(
+            q[a:b].transpose(0, 1), k[a:b].transpose(0, 1), v[a:b].transpose(0, 1),
+            is_causal=True, scale=scaling, enable_gqa=True,
+        ).transpose(0, 1)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ])  # fmt: skip
 
 
 @functools.cache
@@ -151,3 +158,14 @@ def use_packed_attention(model, on: bool = True) -> None:
 
     AttentionInterface.register(PACKED_ATTENTION, packed_attention)
     model.config.text_config._attn_implementation = PACKED_ATTENTION if on else "sdpa"
+
+
+def compile_decoder_layers(model) -> int:
+    """``torch.compile`` each decoder layer of the LLM in place (``dynamic=True``: rows of
+    any length share one graph). Inductor fuses what eager PyTorch runs as separate
+    memory-bound kernels (RMSNorm, SiLU x up-projection, RoPE, residual adds); parameter
+    names, and so checkpoints and saved models, stay as they are. Returns the layer count."""
+    layers = model.model.language_model.layers
+    for layer in layers:
+        layer.compile(dynamic=True)
+    return len(layers)

@@ -51,6 +51,7 @@ class Settings:
     pack_tokens: int | None = None  # pack each step's instances into rows of this many tokens (finetune)
     dataloader_workers: int = 0  # processes reading images and tokenizing while the GPU computes
     master_weights: bool = True  # bf16 without DeepSpeed: bf16 model, fp32 masters in the optimizer (else autocast)
+    compile_layers: bool = False  # torch.compile each LLM decoder layer (without DeepSpeed)
 
 
 def world_size() -> int:
@@ -361,13 +362,18 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     from transformers import AutoProcessor, TrainingArguments
 
     from mlan.answer_loss import WithAnswerPositions
-    from mlan.model import load_model, set_trainable, use_packed_attention
+    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_packed_attention
     from mlan.training_data import Collator, ConversationDataset, load_instances
 
     def log(message):
         if is_main_process():
             print(f"[{stage}] {message}", flush=True)
 
+    if settings.compile_layers and settings.deepspeed:
+        raise MlanError(
+            "compile_layers: DeepSpeed wraps each layer in hooks of its own that torch.compile would "
+            "trace; use compile_layers with deepspeed: null"
+        )
     if settings.deepspeed and not torch.cuda.is_available():
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
     if settings.deepspeed and "RANK" not in os.environ:  # one process without a launcher
@@ -402,6 +408,9 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
+    compiled = compile_decoder_layers(model) if settings.compile_layers else 0
+    if compiled:
+        log(f"{compiled} decoder layers compiled (torch.compile, dynamic shapes; compiles at the first step)")
 
     arguments = TrainingArguments(
         output_dir=str(checkpoints),
@@ -478,6 +487,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
             "global_batch_size": settings.global_batch_size,
             "bf16": mode != "fp32",
             "precision": mode,
+            "compiled_layers": compiled,
             "deepspeed": settings.deepspeed,
             "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
             "trainable_parameters": counts["trainable"],

@@ -71,6 +71,15 @@ def test_bad_config_names_the_key(edit, key):
         check_config(config, SCHEMA)
 
 
+def test_compiled_layers_under_deepspeed_are_refused():
+    config = load("paper.yaml")
+    config["training"]["finetune"]["compile_layers"] = True
+    with pytest.raises(ConfigError, match=r"training\.finetune\.compile_layers: .*zero3\.json"):
+        Grid(config)
+    config["training"]["finetune"]["deepspeed"] = None
+    Grid(config)
+
+
 def test_budget_scaling_must_give_whole_instances():
     config = load("config.yaml")
     config["budget"] = 10
