@@ -54,7 +54,7 @@ def steps_of_each_kind(dataset, budget: int, global_batch: int, seed: int) -> di
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_packed_attention
+    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_kv_cache, use_packed_attention
     from mlan.training_data import IGNORE_INDEX, ConversationDataset, load_instances
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     steps = steps_of_each_kind(dataset, recipe["pack_tokens"], recipe["global_batch_size"], recipe.get("seed", 42))
     model = load_model(base).to(device)
     set_trainable(model, "finetune")
+    use_kv_cache(model, False)  # as mlan.train trains
     use_packed_attention(model)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]

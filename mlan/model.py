@@ -160,6 +160,14 @@ def use_packed_attention(model, on: bool = True) -> None:
     model.config.text_config._attn_implementation = PACKED_ATTENTION if on else "sdpa"
 
 
+def use_kv_cache(model, on: bool) -> None:
+    """Whether the LLM's forward builds a KV cache. Its config says yes (generation wants
+    it), so by default every training forward would build one it never reads, and compiled
+    layers would be recompiled once per layer index for it (torch.compile gives up after 8,
+    and the remaining layers run eager). Off while training; saved models have it on."""
+    model.config.text_config.use_cache = on
+
+
 def compile_decoder_layers(model) -> int:
     """``torch.compile`` each decoder layer of the LLM in place (``dynamic=True``: rows of
     any length share one graph). Inductor fuses what eager PyTorch runs as separate

@@ -362,7 +362,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     from transformers import AutoProcessor, TrainingArguments
 
     from mlan.answer_loss import WithAnswerPositions
-    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_packed_attention
+    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_kv_cache, use_packed_attention
     from mlan.training_data import Collator, ConversationDataset, load_instances
 
     def log(message):
@@ -403,6 +403,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     model = load_model(base)
     counts = set_trainable(model, stage)
     log(f"trainable parameters {counts['trainable']:,}, frozen {counts['frozen']:,}; {mode}")
+    use_kv_cache(model, False)
     if packed:
         use_packed_attention(model)
     if settings.gradient_checkpointing:
@@ -460,6 +461,7 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
     if staging.exists() and is_main_process():
         shutil.rmtree(staging)
     use_packed_attention(trainer.model, False)  # saved models load with SDPA anywhere
+    use_kv_cache(trainer.model, True)  # and generate with a KV cache
     if trainer.master_weights and is_main_process():  # the main process saves
         from mlan.master_weights import full_precision_weights
 
