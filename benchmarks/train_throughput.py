@@ -73,8 +73,8 @@ def figures(steps: list[dict], summary: dict, warmup: int, lm_parameters: int, p
         "per_device_batch_size": summary["per_device_batch_size"],
         "gradient_accumulation_steps": summary["gradient_accumulation_steps"],
         "bf16": summary["bf16"],
-        "precision": summary.get("precision"),
-        "compiled_layers": summary.get("compiled_layers", 0),
+        "precision": summary["precision"],
+        "compiled_layers": summary["compiled_layers"],
     }
 
 

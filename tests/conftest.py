@@ -1,3 +1,4 @@
+import json
 import os
 import random
 from pathlib import Path
@@ -114,6 +115,11 @@ FAST = {
     "save_steps": 1000,
     "warmup_ratio": 0.0,
 }
+
+
+def step_log(folder: Path) -> list[dict]:
+    """A training run's ``train_log.jsonl``, one dict per optimizer step."""
+    return [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="session")

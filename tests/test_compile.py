@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import FAST, TINY
+from conftest import FAST, TINY, step_log
 from safetensors.torch import load_file
 
 from mlan.errors import MlanError
@@ -29,10 +29,6 @@ def deeper_base(world, tmp_path_factory):
     build_base_model("tiny", spec, processor.tokenizer, seed=0).save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
-
-
-def step_log(folder):
-    return [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
 
 
 def test_compiling_keeps_parameter_names(deeper_base):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from conftest import FAST, ROOT
+from conftest import FAST, ROOT, step_log
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file
@@ -114,10 +114,6 @@ def run(world, output, settings, **kwargs):
     arguments += ["--data", str(world / "mix50.json"), "--images", str(world / "images"), "--output", str(output)]
     arguments += ["--checkpoints", str(output) + ".ckpt", "--settings", json.dumps(settings)]
     return subprocess.Popen(arguments, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-
-
-def step_log(folder):
-    return [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
 
 
 def test_packed_training_follows_the_padded_run(world, tmp_path):
