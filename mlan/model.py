@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from mlan.cpu_math import initialize_vector_math
 from mlan.errors import SourceError
 from mlan.weights import load_pretrained
 
@@ -58,6 +59,7 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     else:
         text_config = load_pretrained("language model config", AutoConfig.from_pretrained, llm, model, "llm")
     config = llava_config(vision_config, text_config, tokenizer)
+    initialize_vector_math()  # weight initialisation may use VML (erfinv)
     torch.manual_seed(seed)
     assembled = LlavaForConditionalGeneration(config)
     if "config" not in llm:
@@ -91,6 +93,7 @@ def load_model(folder: str | Path):
 
     if not (Path(folder) / "config.json").is_file():
         raise SourceError(f"no model at '{folder}' (config.json missing)")
+    initialize_vector_math()  # before training or evaluation splits a VML call between threads
     return LlavaForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
 
 
