@@ -66,6 +66,7 @@ TRAINING_LIB = lib(
     "training_data",
     "sampler",
     "model",
+    "cpu_math",
     "conversation",
     "launch",
     "checkpoints",
@@ -116,6 +117,7 @@ EVALUATION_LIB = lib(
     "evaluation/metrics",
     "evaluation/prompts",
     "model",
+    "cpu_math",
     "atomic",
 )
 EVALUATION_TASK_FILES = sorted(

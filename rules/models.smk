@@ -2,7 +2,7 @@ rule assemble_model:
     """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector)."""
     input:
         processor="results/models/{model}/processor",
-        lib=lib("model"),
+        lib=lib("model", "cpu_math"),
     output:
         directory("results/models/{model}/base"),
     log:

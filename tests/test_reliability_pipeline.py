@@ -27,13 +27,25 @@ RUN = "lang50_n480/seed42"
 TARGET = "results/eval/tiny/lang50_n480_seed42/race.json"  # its job evaluates all 9 benchmarks
 
 
+def answer_ctrl_c() -> None:
+    """A suite started in the background of a shell (`make test &`, nohup) inherits SIGINT
+    ignored, and so would Snakemake and its jobs: the Ctrl-C below would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(workdir: Path, *args: str) -> subprocess.Popen:
     """Snakemake in its own process group (so the whole tree can be killed), output to a file."""
     command = [str(Path(sys.executable).with_name("snakemake")), "--cores", "2", *args]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     output = open(workdir.parent / f"snakemake-{time.monotonic_ns()}.out", "w")  # noqa: SIM115 (closed by the OS)
     process = subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=answer_ctrl_c,
     )
     process.output = Path(output.name)
     return process
