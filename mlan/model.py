@@ -11,7 +11,7 @@ import torch
 
 from mlan.cpu_math import initialize_vector_math
 from mlan.errors import SourceError
-from mlan.weights import load_pretrained
+from mlan.weights import load_pretrained, load_weights
 
 TRAINABLE = {  # parameter-name prefixes
     "pretrain": ("model.multi_modal_projector",),  # only the projector
@@ -38,9 +38,8 @@ def llava_config(vision_config, text_config, tokenizer):
 
 def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     """The untrained assembly: pretrained (or, for tiny configs, seeded random) LLM and
-    vision tower, a freshly initialized projector, embeddings resized for the added tokens."""
+    vision tower, a freshly initialized projector, embeddings sized for the added tokens."""
     from transformers import (
-        AutoConfig,
         AutoModelForCausalLM,
         CLIPVisionConfig,
         CLIPVisionModel,
@@ -54,27 +53,25 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
         if "config" in vision
         else load_pretrained("vision config", CLIPVisionConfig.from_pretrained, vision, model, "vision")
     )
+    initialize_vector_math()  # weight initialisation may use VML (erfinv)
+    torch.manual_seed(seed)
+    language = None
     if "config" in llm:
         text_config = LlamaConfig(**llm["config"], vocab_size=len(tokenizer))
     else:
-        text_config = load_pretrained("language model config", AutoConfig.from_pretrained, llm, model, "llm")
-    config = llava_config(vision_config, text_config, tokenizer)
-    initialize_vector_math()  # weight initialisation may use VML (erfinv)
-    torch.manual_seed(seed)
-    assembled = LlavaForConditionalGeneration(config)
-    if "config" not in llm:
-        language = load_pretrained(
-            "language model", AutoModelForCausalLM.from_pretrained, llm, model, "llm", dtype=torch.float32
-        )
+        language = load_weights("language model", AutoModelForCausalLM, llm, model, "llm")
+        # rows for the added <pad> and <image> (mean-initialized) before the pad id is set:
+        # the pretrained vocabulary has no row with that id yet
+        if language.get_input_embeddings().weight.shape[0] != len(tokenizer):
+            language.resize_token_embeddings(len(tokenizer))
+        text_config = language.config
+    assembled = LlavaForConditionalGeneration(llava_config(vision_config, text_config, tokenizer))
+    if language is not None:
         assembled.model.language_model.load_state_dict(language.model.state_dict())
         assembled.lm_head.load_state_dict(language.lm_head.state_dict())
     if "config" not in vision:
-        tower = load_pretrained(
-            "vision tower", CLIPVisionModel.from_pretrained, vision, model, "vision", dtype=torch.float32
-        )
+        tower = load_weights("vision tower", CLIPVisionModel, vision, model, "vision")
         assembled.model.vision_tower.load_state_dict(tower.state_dict())
-    if assembled.get_input_embeddings().weight.shape[0] != len(tokenizer):
-        assembled.resize_token_embeddings(len(tokenizer))
     return assembled
 
 

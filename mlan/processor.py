@@ -17,6 +17,10 @@ from mlan.weights import load_pretrained
 
 PAD_TOKEN = "<pad>"
 SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", PAD_TOKEN, IMAGE_TOKEN]
+# Added to a pretrained tokenizer as transformers 5 takes them: at load time, `<image>` as a
+# named special token (``tokenizer.image_token``, which LlavaProcessor reads) and `<pad>`
+# replacing whatever pad the hub files set (none for Llama 2, `<unk>` for some copies).
+ADDED_TOKENS = {"pad_token": PAD_TOKEN, "extra_special_tokens": {"image_token": IMAGE_TOKEN}}
 
 # Vicuna-v1 as a chat template; accepts string content (lmms-eval) and typed-part lists.
 CHAT_TEMPLATE = (
@@ -92,8 +96,7 @@ def build_processor(model: str, spec: dict, corpus_files: list[str | Path]):
     if "config" in llm:
         tokenizer = train_tokenizer(corpus(corpus_files), llm["tokenizer_vocab_size"])
     else:
-        tokenizer = load_pretrained("tokenizer", AutoTokenizer.from_pretrained, llm, model, "llm")
-        tokenizer.add_special_tokens({"pad_token": PAD_TOKEN, "extra_special_tokens": {"image_token": IMAGE_TOKEN}})
+        tokenizer = load_pretrained("tokenizer", AutoTokenizer.from_pretrained, llm, model, "llm", **ADDED_TOKENS)
     processor = LlavaProcessor(
         image_processor=image_processor,
         tokenizer=tokenizer,

@@ -1,0 +1,92 @@
+"""The stand-in config: ``config/paper.yaml`` with its sources pointed at local stand-ins
+and its sizes scaled to a CPU. Everything not named here is the paper config's own, so a
+change to the paper's grid, recipe or protocol reaches the stand-in by construction."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from mlan.errors import ConfigError
+
+# Dotted config keys and the stand-in's value. Budget 160 keeps every share of the grid
+# whole (6% -> 10 language instances, budget scaling 25% -> 40); batches keep the paper's
+# shapes: pretraining accumulates 4 micro-batches, a finetuning step packs into several rows.
+SIZES = {
+    "budget": 160,
+    "training.pretrain.global_batch_size": 32,
+    "training.pretrain.max_per_device_batch_size": 8,
+    "training.pretrain.save_steps": 1,
+    "training.finetune.global_batch_size": 16,
+    "training.finetune.max_per_device_batch_size": 4,
+    "training.finetune.save_steps": 2,
+    "training.finetune.pack_tokens": 4096,
+    "analysis.diversity_pairs": 1000,
+}
+# Raw rows per dataset. As on the paper's grid, StrategyQA, CommonsenseQA, ARC and A-OKVQA
+# have fewer rows than their largest quota (bootstrapped), the others more.
+ROWS = {
+    "squad": 60,
+    "cosmosqa": 48,
+    "strategyqa": 8,
+    "commonsenseqa": 16,
+    "arc": 12,
+    "vqav2": 100,
+    "aokvqa": 32,
+    "race": 12,
+    "boolq": 12,
+    "openbookqa": 12,
+    "hellaswag": 12,
+    "realworldqa": 12,
+    "gqa": 12,
+    "ai2d": 12,
+    "pope": 12,
+    "scienceqa": 16,
+    "llava_pretrain": 64,
+}
+# The paper config's weights and the hub layout each stand-in copies (mlan.standin.weights).
+LAYOUT_OF = {
+    "meta-llama/Llama-2-7b-hf": "llama2",
+    "lmsys/vicuna-7b-v1.5": "vicuna",
+    "openai/clip-vit-large-patch14-336": "clip",
+}
+
+
+def set_key(config: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    node = config
+    for part in parents:
+        node = node[part]
+    if last not in node:
+        raise ConfigError(f"stand-in: the paper config has no key '{dotted}' to scale")
+    node[last] = value
+
+
+def weight_folders(paper: dict, root: Path) -> dict[str, tuple[str, Path]]:
+    """Hub id -> (layout, stand-in folder) for every LLM and vision source of the paper config."""
+    found = {}
+    for model, spec in paper["models"].items():
+        for part in ("llm", "vision"):
+            source = spec[part].get("source")
+            if source not in LAYOUT_OF:
+                raise ConfigError(
+                    f"stand-in: models.{model}.{part}.source '{source}' has no stand-in layout "
+                    f"(known: {', '.join(LAYOUT_OF)}); add it to mlan.standin.grid.LAYOUT_OF"
+                )
+            found[source] = (LAYOUT_OF[source], root / "models" / source.split("/")[-1])
+    return found
+
+
+def standin_config(paper: dict, root: Path) -> dict:
+    """The stand-in of ``paper`` whose inputs live under ``root`` (absolute paths)."""
+    root = Path(root).resolve()
+    config = copy.deepcopy(paper)
+    for name, entry in config["datasets"].items():
+        entry["source"] = {"local": str(root / "datasets" / name)}
+    folders = weight_folders(paper, root)
+    for spec in config["models"].values():
+        for part in ("llm", "vision"):
+            spec[part] = {"source": str(folders[spec[part]["source"]][1])}
+    for dotted, value in SIZES.items():
+        set_key(config, dotted, value)
+    return config
