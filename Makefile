@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Nothing in the embedded default or the tests reaches a model or dataset hub.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean standin
 
 install: $(STAMP)
 
@@ -22,6 +22,17 @@ $(STAMP): constraints.txt pyproject.toml
 # Rules run `python`: the venv's, first on PATH (as `source .venv/bin/activate` gives).
 run: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(OFFLINE) $(VENV)/bin/snakemake --cores 2
+
+# The paper's path before GPU hours (README): config/paper.yaml with stand-in weights and data
+# (mlan/standin), run in a copy of the workflow under $(STANDIN) so results/ stays untouched.
+STANDIN ?= standin
+WORKFLOW := Snakefile rules scripts config envs mlan report profiles
+standin: install
+	rm -rf $(STANDIN) && mkdir -p $(STANDIN)/workflow
+	cp -r $(WORKFLOW) $(STANDIN)/workflow/
+	$(OFFLINE) $(PY) -m mlan.standin --out $(STANDIN)/inputs
+	cd $(STANDIN)/workflow && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(OFFLINE) \
+		$(CURDIR)/$(VENV)/bin/snakemake --cores 2 --configfile=../inputs/config.yaml $(SNAKEMAKE_ARGS)
 
 test: install
 	$(OFFLINE) $(VENV)/bin/pytest

@@ -430,6 +430,10 @@ def train(stage: str, base: Path, data: Path, image_root: Path, output: Path, ch
         data_seed=settings.seed,
         bf16=mode in ("bf16 autocast", "deepspeed bf16"),  # "bf16 master weights": the model itself is bf16
         deepspeed=settings.deepspeed,
+        # modality-grouped finetuning: a text-only step leaves the projector without a gradient;
+        # DDP must look for such parameters (the Trainer's default turns that off whenever
+        # gradient checkpointing is on, and the next step then fails)
+        ddp_find_unused_parameters=stage == "finetune" and settings.group_by_modality,
         report_to=[],
         remove_unused_columns=False,
         dataloader_num_workers=settings.dataloader_workers,

@@ -118,7 +118,7 @@ rule figure:
 rule comparison:
     """Reproduced versus published scores (Tables 1 and 5), cell by cell."""
     input:
-        scores=method_run_scores,
+        scores=compared_run_scores,
         paper="config/paper_scores.csv",
         lib=RESULTS_LIB,
     output:

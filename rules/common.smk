@@ -192,6 +192,11 @@ def ratio_run_scores():
     return [f for m in RATIO_MODELS for f in run_scores_of(m, full(m))]
 
 
+def compared_run_scores(wildcards=None):
+    """The runs whose settings the paper publishes: methods (Table 1) and ratio grid (Table 5)."""
+    return sorted(set(method_run_scores() + ratio_run_scores()))
+
+
 def scaling_run_scores():
     scaling = lambda m: [x for x in GRID.mixes(m) if x.startswith("lang100_")]
     return [f for m in GRID.models for f in run_scores_of(m, scaling(m), pretrain=True)]

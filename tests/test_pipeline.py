@@ -115,7 +115,7 @@ def test_every_table_and_figure_is_rendered(default_run):
             assert (default_run / f"results/figures/figure{n}.{suffix}").stat().st_size > 1000
     scores = (default_run / "results/scores.csv").read_text().splitlines()
     assert scores[0] == "model,method,mix,seed,benchmark,metric,score" and len(scores) > 90
-    assert "Cells compared:" in (default_run / "results/comparison.md").read_text()
+    assert "Published cells: 99; reproduced: 63; missing: 36." in (default_run / "results/comparison.md").read_text()
     diversity = json.loads((default_run / "results/diversity.json").read_text())
     assert {s: v["n"] for s, v in diversity["settings"].items()} == {
         "vision-vision": 2000,
@@ -137,6 +137,12 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     # the six full-budget mixtures of the ratio grid and methods, not the budget-scaling ones
     assert jobs["finetune"] == 6 and jobs["evaluate"] == 6 and jobs["mixture"] == 6
     assert jobs["figure"] == 1 and "table" not in jobs and "diversity" not in jobs and "comparison" not in jobs
+
+
+def test_the_comparison_reads_every_published_setting(tmp_path):
+    # Table 1's methods and Table 5's ratio grid: 6%, 25%, 87.5%, 100% and 0%, 50%, not the budget scaling
+    jobs = planned_jobs(copy_workflow(tmp_path / "fresh"), "results/comparison.md")
+    assert jobs["finetune"] == 6 and jobs["evaluate"] == 7 and jobs["comparison"] == 1
 
 
 def test_report_collects_the_figures(default_run):

@@ -115,4 +115,19 @@ def test_cli_renders_every_table_and_figure(tmp_path):
             assert (tmp_path / "out/figures" / f"{name}.{suffix}").stat().st_size > 1000
     table2 = pd.read_csv(tmp_path / "out/tables/table2.csv")
     assert table2["increase_vs_language_only"].round(2).tolist() == [0.0, 47.76, 358.53]  # as printed in Table 2
-    assert "mean absolute delta 0.0" in (tmp_path / "out/comparison.md").read_text()
+    comparison = (tmp_path / "out/comparison.md").read_text()
+    assert "Published cells: 99; reproduced: 99; missing: 0. Mean absolute delta 0.0 points." in comparison
+    assert "Not in this grid (no model is compared as it): vicuna." in comparison
+
+
+def test_a_published_cell_without_a_reproduced_run_is_listed_as_missing():
+    from mlan.results.comparison import compare, markdown
+
+    published = read_scores([PAPER])
+    reproduced = published[published["mix"] != "lang37.5_n80000"].drop(columns="source")
+    table = compare(reproduced, published, {"llama2": "llama2"})
+    missing = table[table["reproduced"].isna()]
+    assert len(table) == 99 and len(missing) == 9 and set(missing["setting"]) == {"37.5% language"}
+    text = markdown(table, {"llama2": "llama2"}, ["llama2", "vicuna"])
+    assert "Published cells: 99; reproduced: 90; missing: 9." in text
+    assert "| RACE | 72.3 | missing |  |" in text.split("## llama2: 37.5% language")[1]

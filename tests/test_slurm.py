@@ -1,19 +1,25 @@
-"""The Slurm profile against a real Slurm: slurmctld, slurmd, slurmdbd + MariaDB (for sacct),
-munge and 8 fake A100s on this machine, started by tests/slurm/start-slurm.sh and stopped by
-PID. The embedded default runs end to end through `--profile profiles/slurm`, unchanged; one
-finetuning job is cancelled with SIGTERM mid-training and must be retried and resume."""
+"""The paper's path through the Slurm profile against a real Slurm: slurmctld, slurmd,
+slurmdbd + MariaDB (for sacct), munge and 8 fake A100s on this machine, started by
+tests/slurm/start-slurm.sh and stopped by PID. The stand-in of config/paper.yaml
+(mlan.standin: pretrained weights and hub-layout data in local folders, DeepSpeed ZeRO-2 /
+ZeRO-3, packing, data-loader workers, the paper's protocol; thinned to cover each code path
+once) runs end to end through `--profile profiles/slurm`, unchanged; one ZeRO-3 finetuning
+job is cancelled with SIGTERM mid-training and must be retried and resume."""
 
 import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_workflow, result_digests, snakemake
+from conftest import ROOT, copy_workflow, snakemake
+
+from mlan.grid import Grid
 
 pytestmark = pytest.mark.slurm
 
@@ -23,6 +29,17 @@ PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text
 # training job), so the profile's requests schedule as written on a small machine.
 NODE = {"SLURM_FAKE_GPUS": "8", "SLURM_NODE_CPUS": "128", "SLURM_NODE_MEM_MB": "1100000"}
 GPU_RULES = {"pretrain": 8, "finetune": 8, "evaluate": 1}
+CANCEL_AFTER_STEPS = 2  # of a stand-in finetuning run's 6
+
+
+def thin(config: dict) -> dict:
+    """The stand-in grid with each code path once: both models (the two tokenizer layouts),
+    Llama 2's four methods, a vision-only and a language-only mixture, one smaller budget
+    (Figure 7); Vicuna's language-only and MLAN_v runs. Published cells without a run are
+    listed as missing in the comparison."""
+    config["models"]["llama2"] |= {"ratio_grid": [0, 100], "budget_scaling": [50, 100]}
+    config["models"]["vicuna"]["methods"] = {"mlan": 100, "mlan_v": 50}
+    return config
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +87,7 @@ def cancel_first_training_job(workdir: Path, cancelled: dict):
             model, *mix, seed = comment.removeprefix("rule_finetune_wildcards_").split("_")
             folder = f"{model}/{'_'.join(mix)}/seed{seed}"
             progress = workdir / "results" / "checkpoints" / folder / "train_log.jsonl"
-            if progress.exists() and progress.read_text().count("\n") >= 20:
+            if progress.exists() and progress.read_text().count("\n") >= CANCEL_AFTER_STEPS:
                 subprocess.run(["scancel", "--signal=TERM", job_id], check=True)
                 cancelled.update(job=int(job_id), folder=folder)
                 return
@@ -79,26 +96,39 @@ def cancel_first_training_job(workdir: Path, cancelled: dict):
 
 @pytest.fixture(scope="module")
 def cluster_run(slurm, tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("slurm") / "workflow")
+    root = tmp_path_factory.mktemp("slurm")
+    workdir = copy_workflow(root / "workflow")
+    subprocess.run([sys.executable, "-m", "mlan.standin", "--out", str(root / "inputs")], cwd=workdir, check=True)
+    config = thin(yaml.safe_load((root / "inputs" / "config.yaml").read_text()))
+    (workdir / "standin.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     cancelled: dict = {}
     watcher = threading.Thread(target=cancel_first_training_job, args=(workdir, cancelled), daemon=True)
     watcher.start()
     since = now()
     # polling sacct every 2 s instead of the plugin's 40 s start keeps the test short
-    snakemake(workdir, "--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "2")
+    args = (
+        "--profile",
+        "profiles/slurm",
+        "--configfile=standin.yaml",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+    )
+    snakemake(workdir, *args)
     watcher.join(timeout=1)
-    return {"workdir": workdir, "jobs": slurm_jobs(since), "cancelled": cancelled}
+    return {"workdir": workdir, "inputs": root / "inputs", "config": config, "jobs": slurm_jobs(since),
+            "cancelled": cancelled}  # fmt: skip
 
 
 def test_every_job_went_through_sbatch_with_the_profiles_requests(cluster_run):
-    jobs = cluster_run["jobs"]
-    # the heavy rules ran as Slurm jobs; the local rules (downloads, tables, ...) did not
+    jobs, grid = cluster_run["jobs"], Grid(cluster_run["config"])
+    # the heavy rules ran as Slurm jobs; the local rules (processor, prompts, tables, ...) did not
     assert set(jobs) == {"normalize", "mixture", "count_tokens", "assemble_model", "pretrain", "finetune"} | {
         "evaluate",
         "diversity",
     }
-    assert len(jobs["finetune"]) == 9 + 1  # nine runs, one of them submitted twice
-    assert len(jobs["evaluate"]) == 10 and len(jobs["normalize"]) == 17
+    runs = len(grid.runs())
+    assert runs == 8 and len(jobs["finetune"]) == runs + 1  # one of them submitted twice
+    assert len(jobs["evaluate"]) == runs + 2 and len(jobs["pretrain"]) == 2 and len(jobs["normalize"]) == 17
     for rule, rows in jobs.items():
         for row in rows:
             tres = row["AllocTRES"]
@@ -113,19 +143,89 @@ def test_every_job_went_through_sbatch_with_the_profiles_requests(cluster_run):
             f"cpu={training['cpus_per_task']}" in row["AllocTRES"] and f"mem={training['mem_mb']}M" in row["AllocTRES"]
         )
     assert jobs["pretrain"][0]["Timelimit"] == "12:00:00"  # "720 * attempt" minutes, attempt 1
-
-
-def test_everything_completed_and_equals_a_local_run(cluster_run, default_run):
-    cancelled = cluster_run["cancelled"]
-    states = {row["State"] for rows in cluster_run["jobs"].values() for row in rows if row["JobID"] != cancelled["job"]}
+    states = {row["State"] for rows in jobs.values() for row in rows if row["JobID"] != cluster_run["cancelled"]["job"]}
     assert states == {"COMPLETED"}
-    assert "Nothing to be done" in snakemake(cluster_run["workdir"], "-n").stdout
-    ours, local = result_digests(cluster_run["workdir"]), result_digests(default_run)
-    assert ours.keys() == local.keys()
-    assert [path for path in ours if ours[path] != local[path]] == []
+    args = ("-n", "--configfile=standin.yaml")
+    assert "Nothing to be done" in snakemake(cluster_run["workdir"], *args).stdout
 
 
-def test_a_training_job_cancelled_mid_run_is_retried_and_resumes(cluster_run):
+def load_llava(folder):
+    import torch
+    from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    return LlavaForConditionalGeneration.from_pretrained(folder, dtype=torch.float32), AutoProcessor.from_pretrained(
+        folder
+    )
+
+
+def changed(before: dict, after: dict, prefix: str) -> bool:
+    """Whether any weight under ``prefix`` differs between two state dicts."""
+    return any(not before[name].equal(after[name]) for name in before if name.startswith(prefix))
+
+
+def test_the_pretrained_weights_flow_through_every_stage(cluster_run):
+    """Models load with from_pretrained; the stand-in CLIP tower is in every model unchanged
+    (frozen), the stand-in LLM is in the base model, pretraining changed only the projector
+    (ZeRO-2) and finetuning the projector and LLM (ZeRO-3, weights gathered on save)."""
+    import torch
+    from transformers import AutoModelForCausalLM, CLIPVisionModel
+
+    workdir, grid, inputs = cluster_run["workdir"], Grid(cluster_run["config"]), cluster_run["inputs"]
+    clip = CLIPVisionModel.from_pretrained(inputs / "models/clip-vit-large-patch14-336").state_dict()
+    for model, hub in (("llama2", "Llama-2-7b-hf"), ("vicuna", "vicuna-7b-v1.5")):
+        llm = AutoModelForCausalLM.from_pretrained(inputs / "models" / hub, dtype=torch.float32).state_dict()
+        folders = [f"results/models/{model}/{stage}" for stage in ("base", "pretrain")]
+        folders += [f"results/models/{run.model}/{run.mix}/seed{run.seed}" for run in grid.runs() if run.model == model]
+        loaded = {folder: load_llava(workdir / folder) for folder in folders}
+        states = {folder: m.state_dict() for folder, (m, _) in loaded.items()}
+        base, pretrain = states[folders[0]], states[folders[1]]
+        for folder, state in states.items():
+            tower = {k.removeprefix("model.vision_tower."): v for k, v in state.items() if "vision_tower" in k}
+            assert tower.keys() == clip.keys() and all(torch.equal(tower[k], clip[k]) for k in clip), folder
+            processor = loaded[folder][1]
+            assert processor.tokenizer.image_token == "<image>" and processor.image_processor.crop_size["height"] == 336
+        layer = "model.language_model.layers.1.mlp.down_proj.weight"
+        assert torch.equal(base[layer], llm["model.layers.1.mlp.down_proj.weight"])
+        assert changed(base, pretrain, "model.multi_modal_projector")
+        assert not changed(base, pretrain, "model.language_model") and not changed(base, pretrain, "lm_head")
+        for folder in folders[2:]:
+            assert changed(pretrain, states[folder], "model.language_model") and changed(
+                pretrain, states[folder], "lm_head"
+            )
+            summary = json.loads((workdir / folder / "train_summary.json").read_text())
+            assert summary["deepspeed"] == "config/deepspeed/zero3.json" and summary["padding_fraction"] == 0.0
+            assert summary["settings"]["dataloader_workers"] == 4 and summary["settings"]["gradient_checkpointing"]
+        summary = json.loads((workdir / folders[1] / "train_summary.json").read_text())
+        assert summary["deepspeed"] == "config/deepspeed/zero2.json" and summary["gradient_accumulation_steps"] == 4
+
+
+def test_token_counts_and_evaluations_follow_the_336_px_layout_and_the_papers_protocol(cluster_run):
+    workdir, grid = cluster_run["workdir"], Grid(cluster_run["config"])
+    for model in grid.models:
+        facts = json.loads((workdir / f"results/models/{model}/processor/mlan_model_facts.json").read_text())
+        assert facts["tokens_per_image"] == 576 and (facts["image_size"], facts["patch_size"]) == (336, 14)
+        assert json.loads((workdir / f"results/models/{model}/base/config.json").read_text())["image_seq_length"] == 576
+    for run in grid.runs():
+        counts = json.loads((workdir / f"results/tokens/{run.model}/{run.mix}/seed{run.seed}.json").read_text())
+        assert counts["tokens_per_image"] == 576 and counts["image_tokens"] == 576 * counts["images"]
+        for benchmark in cluster_run["config"]["evaluation"]["benchmarks"]:
+            result = json.loads(
+                (workdir / f"results/eval/{run.model}/{run.mix}_seed{run.seed}/{benchmark}.json").read_text()
+            )
+            assert result["n"] > 0 and result["protocol"]["answer_prefix"] == 'The best answer is "'
+    comparison = (workdir / "results/comparison.md").read_text()
+    # every published cell of Tables 1 and 5 (Llama 2: 11 settings, Vicuna: 5; 9 benchmarks each) is
+    # listed; the thinned grid reproduces Llama 2's 6 and Vicuna's 3 (Pretrain included)
+    assert "Published cells: 144; reproduced: 81; missing: 63." in comparison
+    for name in ("table1", "table2", "table5", "table6"):
+        assert (workdir / f"results/tables/{name}.md").stat().st_size > 0
+    for name in ("figure5", "figure6", "figure7", "figure8"):
+        assert (workdir / f"results/figures/{name}.png").stat().st_size > 1000
+
+
+def test_a_zero3_finetune_cancelled_mid_run_resumes_to_the_uninterrupted_weights(cluster_run, tmp_path):
+    from safetensors.torch import load_file
+
     cancelled, workdir = cluster_run["cancelled"], cluster_run["workdir"]
     assert cancelled, "no finetuning job was caught mid-training"
     model, mix, seed = cancelled["folder"].split("/")
@@ -136,36 +236,49 @@ def test_a_training_job_cancelled_mid_run_is_retried_and_resumes(cluster_run):
     assert retries[0]["Timelimit"] == "1-00:00:00"  # "720 * attempt" minutes, attempt 2
     log = (workdir / "results" / "logs" / "finetune" / f"{cancelled['folder']}.log").read_text()
     assert "/checkpoint-" in log.split("resume from: ")[1].split("\n")[0], log
-    train_log = workdir / "results" / "models" / cancelled["folder"] / "train_log.jsonl"
-    steps = [json.loads(line)["step"] for line in train_log.read_text().splitlines()]
+    target = f"results/models/{cancelled['folder']}"
+    steps = [json.loads(line)["step"] for line in (workdir / target / "train_log.jsonl").read_text().splitlines()]
     assert steps == list(range(1, len(steps) + 1))  # one line per step across both attempts
-    # the resumed weights equal the local run's: test_everything_completed_and_equals_a_local_run
+    # the same run once more, uninterrupted and outside Slurm, in a copy of the finished run
+    again = tmp_path / "workflow"
+    shutil.copytree(workdir, again, ignore=shutil.ignore_patterns("slurm_logs", "log"))
+    snakemake(again, "--configfile=standin.yaml", "--forcerun", target, "--", target)
+    resumed, uninterrupted = (
+        load_file(workdir / target / "model.safetensors"),
+        load_file(again / target / "model.safetensors"),
+    )
+    assert resumed.keys() == uninterrupted.keys()
+    assert [name for name in resumed if not resumed[name].equal(uninterrupted[name])] == []
 
 
 def test_a_training_rule_spreads_over_two_tasks_with_srun_and_torchrun(cluster_run, tmp_path):
     """The documented multi-node recipe (profiles/slurm/README.md), on the one test node: the
     job gets two tasks, the rule runs `srun` itself, two torchrun agents rendezvous and train
-    one model with the global batch unchanged."""
+    one model with the global batch unchanged. Without DeepSpeed: on CPUs, accelerate and
+    DeepSpeed disagree on the batch size of two processes (docs/training.md)."""
     # the finished cluster run (code, results, Snakemake's records): only the target reruns
     workdir = tmp_path / "workflow"
     shutil.copytree(cluster_run["workdir"], workdir, ignore=shutil.ignore_patterns("slurm_logs", "log"))
+    config = yaml.safe_load((workdir / "standin.yaml").read_text())
+    config["training"]["finetune"]["deepspeed"] = None
+    (workdir / "two-tasks.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     two_tasks = {"nodes": 1, "tasks": 2, "tasks_per_gpu": 0, "mpi": "srun"}  # README's recipe, on one node
     profile["set-resources"]["finetune"] = {**profile["set-resources"]["finetune"], **two_tasks}
     (tmp_path / "two-tasks").mkdir()
     (tmp_path / "two-tasks" / "config.yaml").write_text(yaml.safe_dump(profile))
-    target = "results/models/tiny/lang50_n480/seed42"
+    target = "results/models/llama2/lang87.5_n96/seed42"
     since = now()
-    args = ("--profile", str(tmp_path / "two-tasks"), "--slurm-init-seconds-before-status-checks", "2")
-    snakemake(workdir, *args, "--forcerun", target, "--", target)
+    args = ("--profile", str(tmp_path / "two-tasks"), "--configfile=two-tasks.yaml")
+    snakemake(workdir, *args, "--slurm-init-seconds-before-status-checks", "2", "--forcerun", target, "--", target)
     jobs = slurm_jobs(since)
     assert list(jobs) == ["finetune"] and len(jobs["finetune"]) == 1
     row = jobs["finetune"][0]
     assert row["State"] == "COMPLETED" and "cpu=128" in row["AllocTRES"], row  # 2 tasks x 64 CPUs
     # both tasks write to the one log: their progress bars may split a UTF-8 character
-    log = (workdir / "results/logs/finetune/tiny/lang50_n480/seed42.log").read_text(errors="replace")
+    log = (workdir / "results/logs/finetune/llama2/lang87.5_n96/seed42.log").read_text(errors="replace")
     assert "--nnodes=2 --node_rank=0" in log and "--nnodes=2 --node_rank=1" in log, log
     summary = json.loads((workdir / target / "train_summary.json").read_text())
-    local = json.loads((cluster_run["workdir"] / target / "train_summary.json").read_text())
-    assert summary["world_size"] == 2 and local["world_size"] == 1
-    assert summary["global_batch_size"] == local["global_batch_size"] and summary["steps"] == local["steps"]
+    single = json.loads((cluster_run["workdir"] / target / "train_summary.json").read_text())
+    assert summary["world_size"] == 2 and single["world_size"] == 1
+    assert summary["global_batch_size"] == single["global_batch_size"] and summary["steps"] == single["steps"]

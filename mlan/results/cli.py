@@ -56,10 +56,11 @@ def render(target: str, args) -> list[Path]:
             raise SystemExit("error: figure8 needs --diversity (the file the diversity rule writes)")
         return figures.figure8(json.loads(Path(args.diversity).read_text()), out / "figures/figure8")
     aliases = dict(item.split("=", 1) for item in args.compare_as)
-    table = comparison.compare(scores, read_scores([args.paper]), aliases)
+    published = read_scores([args.paper])
+    table = comparison.compare(scores, published, aliases)
     path = out / "comparison.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(comparison.markdown(table, aliases))
+    path.write_text(comparison.markdown(table, aliases, sorted(set(published["model"]))))
     return [path]
 
 
