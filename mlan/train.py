@@ -104,22 +104,33 @@ def make_callbacks(log_path: Path):
     from transformers.trainer_callback import ExportableState
 
     class TokenCounter(TrainerCallback, ExportableState):
-        """Tokens the LLM processed (image tokens included), padding, and wall time; part of
-        every checkpoint, so a resumed run reports the whole run."""
+        """Tokens the LLM processed (image tokens included), padding, samples and wall time,
+        of all processes together (each step's counts are summed over ranks at its end); part
+        of every checkpoint, so a resumed run reports the whole run."""
 
         def __init__(self, tokens=0, padding=0, samples=0, seconds=0.0):
             self.tokens, self.padding, self.samples, self.seconds = tokens, padding, samples, seconds
             self.segment_start = time.monotonic()
+            self.pending = [0, 0, 0]  # this process's tokens, padding, samples of the current step
 
         def add(self, inputs):
             if "cu_seq_lens_q" in inputs:  # a packed row: no padding
-                self.tokens += int(inputs["input_ids"].numel())
-                self.samples += len(inputs["cu_seq_lens_q"]) - 1
+                self.pending[0] += int(inputs["input_ids"].numel())
+                self.pending[2] += len(inputs["cu_seq_lens_q"]) - 1
                 return
             mask = inputs["attention_mask"]
-            self.tokens += int(mask.sum())
-            self.padding += int(mask.numel() - mask.sum())
-            self.samples += int(mask.shape[0])
+            self.pending[0] += int(mask.sum())
+            self.pending[1] += int(mask.numel() - mask.sum())
+            self.pending[2] += int(mask.shape[0])
+
+        def on_step_end(self, args, state, control, **kwargs):
+            tokens, padding, samples = summed_over_processes(self.pending)
+            self.tokens, self.padding, self.samples = (
+                self.tokens + tokens,
+                self.padding + padding,
+                self.samples + samples,
+            )
+            self.pending = [0, 0, 0]
 
         def elapsed(self) -> float:
             return self.seconds + time.monotonic() - self.segment_start
@@ -153,7 +164,7 @@ def make_callbacks(log_path: Path):
                 "loss": logs.get("loss"),
                 "learning_rate": logs.get("learning_rate"),
                 "grad_norm": logs.get("grad_norm"),
-                "tokens_per_second_per_process": round((tokens - self.last[1]) / seconds, 1),
+                "tokens_per_second": round((tokens - self.last[1]) / seconds, 1),
                 "elapsed_seconds": round(self.counter.elapsed(), 3),
                 "tokens_seen": tokens,
                 "samples_seen": self.counter.samples,
@@ -181,6 +192,16 @@ def make_callbacks(log_path: Path):
                 control.should_training_stop = True
 
     return TokenCounter, StepLog, StopOnSigterm
+
+
+def summed_over_processes(values: list[int]) -> list[int]:
+    """Per-process counts summed over every rank of the job (one process: as they are)."""
+    if not torch.distributed.is_initialized() or torch.distributed.get_world_size() == 1:
+        return list(values)
+    device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else "cpu"
+    total = torch.tensor(values, dtype=torch.int64, device=device)
+    torch.distributed.all_reduce(total)
+    return [int(value) for value in total.tolist()]
 
 
 def zero_vision_term(model, device) -> torch.Tensor:

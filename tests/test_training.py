@@ -166,7 +166,7 @@ def test_checkpoints_from_other_inputs_are_not_resumed(tmp_path):
     assert not (folder / "checkpoint-5").exists() and "other inputs" in messages[0]
 
 
-@pytest.mark.parametrize("part,kind", [("llm", "language model config"), ("vision", "vision config")])
+@pytest.mark.parametrize("part,kind", [("llm", "language model"), ("vision", "vision config")])
 def test_missing_weights_are_named(world, tmp_path, part, kind):
     from transformers import AutoTokenizer
 
@@ -228,6 +228,7 @@ def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path, 
     assert "--nnodes=2 --node_rank=0" in outputs[0] and "--nnodes=2 --node_rank=1" in outputs[1]
     summary = json.loads((output / "train_summary.json").read_text())
     assert summary["world_size"] == 2
+    assert summary["samples_seen"] == summary["steps"] * FAST["global_batch_size"]  # both processes' samples
     assert summary["global_batch_size"] == FAST["global_batch_size"]
     assert summary["per_device_batch_size"] * summary["gradient_accumulation_steps"] * 2 == FAST["global_batch_size"]
     if "bf16" in precision:  # the same steps as one process, up to bf16 rounding of the reduced gradients
