@@ -61,8 +61,8 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     else:
         language = load_weights("language model", AutoModelForCausalLM, llm, model, "llm")
         # rows for the added <pad> and <image> (mean-initialized) before the pad id is set:
-        # the pretrained vocabulary has no row with that id yet
-        if language.get_input_embeddings().weight.shape[0] != len(tokenizer):
+        # the pretrained vocabulary has no row with that id yet (a padded one may: kept)
+        if language.get_input_embeddings().weight.shape[0] < len(tokenizer):
             language.resize_token_embeddings(len(tokenizer))
         text_config = language.config
     assembled = LlavaForConditionalGeneration(llava_config(vision_config, text_config, tokenizer))

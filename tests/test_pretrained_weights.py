@@ -24,7 +24,7 @@ VOCAB = 300
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     """Stand-in LLMs in both hub layouts, one re-saved by save_pretrained, and a CLIP."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, CLIPImageProcessorPil, CLIPVisionModel
 
     root = tmp_path_factory.mktemp("pretrained")
     found = {layout: save_llm(root / layout, layout, TEXTS, VOCAB, seed=1) for layout in ("llama2", "vicuna")}
@@ -32,11 +32,14 @@ def folders(tmp_path_factory):
     AutoTokenizer.from_pretrained(found["llama2"]).save_pretrained(found["saved"])
     AutoModelForCausalLM.from_pretrained(found["llama2"]).save_pretrained(found["saved"])
     found["clip"] = save_clip(root / "clip", seed=2)
+    found["clip-vision"] = root / "clip-vision"  # a vision tower alone, as a user may save one
+    CLIPVisionModel.from_pretrained(found["clip"]).save_pretrained(found["clip-vision"])
+    CLIPImageProcessorPil.from_pretrained(found["clip"]).save_pretrained(found["clip-vision"])
     return found
 
 
-def spec(folders, layout):
-    return {"llm": {"source": str(folders[layout])}, "vision": {"source": str(folders["clip"])}}
+def spec(folders, layout, vision="clip"):
+    return {"llm": {"source": str(folders[layout])}, "vision": {"source": str(folders[vision])}}
 
 
 @pytest.mark.parametrize("layout", ["llama2", "vicuna", "saved"])
@@ -69,12 +72,13 @@ def test_a_pretrained_tokenizer_gets_image_and_pad_tokens(folders, layout, tmp_p
     assert json.loads((tmp_path / "processor" / "mlan_model_facts.json").read_text())["tokens_per_image"] == 576
 
 
-@pytest.mark.parametrize("layout", ["llama2", "vicuna"])
-def test_assembly_keeps_the_pretrained_weights_and_grows_the_vocabulary(folders, layout):
+@pytest.mark.parametrize("layout,vision", [("llama2", "clip"), ("vicuna", "clip"), ("saved", "clip-vision")])
+def test_assembly_keeps_the_pretrained_weights_and_grows_the_vocabulary(folders, layout, vision):
     from transformers import AutoModelForCausalLM, CLIPModel
 
-    processor, _ = build_processor("m", spec(folders, layout), [])
-    model = build_base_model("m", spec(folders, layout), processor.tokenizer, seed=0)
+    processor, facts = build_processor("m", spec(folders, layout, vision), [])
+    assert facts["tokens_per_image"] == 576
+    model = build_base_model("m", spec(folders, layout, vision), processor.tokenizer, seed=0)
     llm = AutoModelForCausalLM.from_pretrained(folders[layout], dtype=torch.float32)
     clip = CLIPModel.from_pretrained(folders["clip"])
     vocab = len(processor.tokenizer)
@@ -109,3 +113,20 @@ def test_weights_missing_from_a_checkpoint_are_named(folders, tmp_path):
         SourceError, match=r"vision tower at '.*clip' \(models\.m\.vision\.source\) lacks 1 .*post_layernorm\.weight"
     ):
         build_base_model("m", {**spec(folders, "llama2"), "vision": {"source": str(broken)}}, processor.tokenizer, 0)
+
+
+def test_a_vocabulary_padded_beyond_the_tokenizer_is_kept(folders, tmp_path):
+    """Checkpoints often pad their embedding rows to a multiple of 64 (llava-hf: 32064 for
+    32002 tokens); assembly grows a vocabulary that lacks rows, never cuts one."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    padded = tmp_path / "padded"
+    llm = AutoModelForCausalLM.from_pretrained(folders["llama2"], dtype=torch.float32)
+    llm.resize_token_embeddings(384, mean_resizing=False)  # 300 tokens, 384 rows
+    llm.save_pretrained(padded)
+    AutoTokenizer.from_pretrained(folders["llama2"]).save_pretrained(padded)
+    processor, _ = build_processor("m", spec(folders, "saved") | {"llm": {"source": str(padded)}}, [])
+    model = build_base_model("m", spec(folders, "saved") | {"llm": {"source": str(padded)}}, processor.tokenizer, 0)
+    assert model.config.text_config.vocab_size == 384 and len(processor.tokenizer) == VOCAB + 2
+    assert torch.equal(model.get_input_embeddings().weight, llm.get_input_embeddings().weight)
+    assert model.config.image_token_id == VOCAB + 1 < 384
