@@ -130,3 +130,11 @@ def test_a_vocabulary_padded_beyond_the_tokenizer_is_kept(folders, tmp_path):
     assert model.config.text_config.vocab_size == 384 and len(processor.tokenizer) == VOCAB + 2
     assert torch.equal(model.get_input_embeddings().weight, llm.get_input_embeddings().weight)
     assert model.config.image_token_id == VOCAB + 1 < 384
+
+
+def test_the_same_seed_gives_the_same_standin_bytes(folders, tmp_path):
+    again = save_llm(tmp_path / "llama2", "llama2", TEXTS, VOCAB, seed=1)
+    files = sorted(path.name for path in folders["llama2"].iterdir())
+    assert files == sorted(path.name for path in again.iterdir()) and "tokenizer.model" in files
+    for name in files:
+        assert (again / name).read_bytes() == (folders["llama2"] / name).read_bytes(), name
