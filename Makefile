@@ -19,9 +19,9 @@ $(STAMP): constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-# Rules run `python`: the venv's, first on PATH (as `source .venv/bin/activate` gives).
+# The rules run the Python that runs Snakemake: the venv needs no activation.
 run: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(OFFLINE) $(VENV)/bin/snakemake --cores 2
+	$(OFFLINE) $(VENV)/bin/snakemake --cores 2
 
 # The paper's path before GPU hours (README): config/paper.yaml with stand-in weights and data
 # (mlan/standin), run in a copy of the workflow under $(STANDIN) so results/ stays untouched.
@@ -31,7 +31,7 @@ standin: install
 	rm -rf $(STANDIN) && mkdir -p $(STANDIN)/workflow
 	cp -r $(WORKFLOW) $(STANDIN)/workflow/
 	$(OFFLINE) $(PY) -m mlan.standin --out $(STANDIN)/inputs
-	cd $(STANDIN)/workflow && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(OFFLINE) \
+	cd $(STANDIN)/workflow && $(OFFLINE) \
 		$(CURDIR)/$(VENV)/bin/snakemake --cores 2 --configfile=../inputs/config.yaml $(SNAKEMAKE_ARGS)
 
 test: install

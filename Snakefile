@@ -5,8 +5,12 @@
 report: "report/workflow.rst"
 
 
-# A --configfile replaces the embedded default instead of being merged into it.
-if not config:
+from mlan.config import is_whole_config
+
+# `--config key=value` and a partial `--configfile` are merged over the embedded default; a
+# configfile that is a whole grid (every required key, like config/paper.yaml) replaces it
+# (merged, the default's toy datasets and tiny model would join the paper's).
+if not is_whole_config(config, workflow.source_path("config/schema.yaml")):
 
     configfile: "config/config.yaml"
 

@@ -25,9 +25,9 @@ BENCHMARKS = {"boolq": "lm_eval", "pope": "lmms_eval"}
 
 
 def prompt_file(work: Path, benchmark: str, items: int, protocol) -> Path:
+    from mlan.data.records import read_records
+    from mlan.data.templates import Instructions
     from mlan.evaluation.prompts import eval_items
-    from mlan.records import read_records
-    from mlan.templates import Instructions
 
     records = read_records(world.sources(work, (benchmark,), items)[benchmark])
     instructions = Instructions.load(world.ROOT / "config" / "instructions.yaml")

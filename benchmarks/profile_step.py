@@ -1,6 +1,6 @@
 """Where one optimizer step's time goes: a text step and an image step of the finetune
 recipe (64 instances packed into rows of ``pack_tokens``, bf16 parameters with fp32 master
-weights in a fused AdamW as ``mlan.train`` runs it, or with ``--autocast`` bf16 autocast over
+weights in a fused AdamW as ``mlan.training.train`` runs it, or with ``--autocast`` bf16 autocast over
 fp32 parameters; gradient clipping at 1.0), on the train_throughput benchmark's model and
 mixture, outside the Trainer so every phase can be timed.
 
@@ -37,8 +37,8 @@ def category(name: str) -> str:
 
 
 def steps_of_each_kind(dataset, budget: int, global_batch: int, seed: int) -> dict:
-    from mlan.sampler import ModalityGroupedSampler, PackedBatchSampler
-    from mlan.training_data import PackCollator, Packed
+    from mlan.training.sampler import ModalityGroupedSampler, PackedBatchSampler
+    from mlan.training.training_data import PackCollator, Packed
 
     sampler = ModalityGroupedSampler(dataset.has_image, global_batch, seed)
     found, packed = {}, Packed(dataset)
@@ -54,8 +54,9 @@ def steps_of_each_kind(dataset, budget: int, global_batch: int, seed: int) -> di
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from mlan.model import compile_decoder_layers, load_model, set_trainable, use_kv_cache, use_packed_attention
-    from mlan.training_data import IGNORE_INDEX, ConversationDataset, load_instances
+    from mlan.training.model import compile_decoder_layers, prepare_model
+    from mlan.training.stages import FINETUNE
+    from mlan.training.training_data import IGNORE_INDEX, ConversationDataset
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -82,19 +83,16 @@ def main(argv: list[str] | None = None) -> None:
 
     processor = AutoProcessor.from_pretrained(base)
     dataset = ConversationDataset(
-        load_instances(data, "finetune"), processor, work / "images", "vicuna_v1", recipe["max_length"]
+        FINETUNE.read_instances(data), processor, work / "images", FINETUNE.template, recipe["max_length"]
     )
     steps = steps_of_each_kind(dataset, recipe["pack_tokens"], recipe["global_batch_size"], recipe.get("seed", 42))
-    model = load_model(base).to(device)
-    set_trainable(model, "finetune")
-    use_kv_cache(model, False)  # as mlan.train trains
-    use_packed_attention(model)
+    model = prepare_model(base, FINETUNE, packed=True).model.to(device)  # as mlan.training.train trains
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=recipe["learning_rate"], weight_decay=0.0, fused=cuda)
     masters = not args.autocast  # on a CPU too (bf16 there is slow: only for --tiny checks)
     if masters:
-        from mlan.master_weights import MasterWeightAdamW
+        from mlan.training.master_weights import MasterWeightAdamW
 
         optimizer = MasterWeightAdamW(optimizer, model)
 

@@ -1,7 +1,7 @@
 """Finetuning throughput: the project's finetune path against a naive baseline, in one run,
 on the same model, mixture and recipe.
 
-Both arms run ``python -m mlan.train --stage finetune`` (the rule's command) on one GPU with
+Both arms run ``python -m mlan.training.train --stage finetune`` (the rule's command) on one GPU with
 ``config/paper.yaml``'s ``training.finetune`` settings: global batch 64 samples per optimizer
 step, bf16 with fp32 master weights, AdamW, learning rate and schedule. On one
 GPU, for both arms: no DeepSpeed (ZeRO shards nothing over one GPU) and no gradient
@@ -12,8 +12,8 @@ checkpointing (a 1.1B model fits without it). Then:
   its own bf16 (autocast over fp32 parameters, which are the master weights), logits of
   every position;
 - ours: the paper settings as they are (``group_by_modality``, ``pack_tokens``) and what
-  ``mlan.train`` does: bf16 parameters with fp32 master weights in the optimizer
-  (``mlan.master_weights``), logits of answer positions only (``mlan.answer_loss``), and
+  ``mlan.training.train`` does: bf16 parameters with fp32 master weights in the optimizer
+  (``mlan.training.master_weights``), logits of answer positions only (``mlan.training.answer_loss``), and
   ``compile_layers: true``, the setting for runs without DeepSpeed (``--no-compile``: off).
 
 Figures over the optimizer steps after ``--warmup``: real (non-padding) tokens/s, samples/s,
@@ -42,7 +42,8 @@ OURS = {"compile_layers": True}  # one GPU runs without DeepSpeed, so its layers
 
 def run_arm(name: str, base: Path, data: Path, work: Path, settings: dict) -> tuple[list[dict], dict]:
     output = work / f"run-{name}"
-    command = [sys.executable, "-m", "mlan.train", "--stage", "finetune", "--base", str(base), "--data", str(data)]
+    command = [sys.executable, "-m", "mlan.training.train", "--stage", "finetune"]
+    command += ["--base", str(base), "--data", str(data)]
     command += ["--images", str(work / "images"), "--output", str(output), "--checkpoints", str(output) + ".ckpt"]
     command += ["--settings", json.dumps(settings)]
     subprocess.run(["rm", "-rf", str(output), str(output) + ".ckpt"], check=True)
@@ -87,15 +88,14 @@ def numerics(base: Path, data: Path, work: Path, max_length: int) -> dict:
     import torch
     from transformers import AutoProcessor
 
-    from mlan.model import load_model, set_trainable, use_packed_attention
-    from mlan.training_data import IGNORE_INDEX, Collator, ConversationDataset, PackCollator, load_instances
+    from mlan.training.model import prepare_model, use_packed_attention
+    from mlan.training.stages import FINETUNE
+    from mlan.training.training_data import IGNORE_INDEX, Collator, ConversationDataset, PackCollator
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     processor = AutoProcessor.from_pretrained(base)
-    model = load_model(base).to(device)
-    set_trainable(model, "finetune")
-    bf16_model = load_model(base).to(device)
-    set_trainable(bf16_model, "finetune")
+    model = prepare_model(base, FINETUNE).model.to(device)
+    bf16_model = prepare_model(base, FINETUNE).model.to(device)
     for parameter in bf16_model.parameters():  # as MasterWeightAdamW casts: parameters, not buffers
         parameter.data = parameter.data.to(torch.bfloat16)
 
@@ -113,8 +113,8 @@ def numerics(base: Path, data: Path, work: Path, max_length: int) -> dict:
 
     found = {}
     for modality in (False, True):
-        chosen = [i for i in load_instances(data, "finetune") if bool(i.get("image")) == modality][:16]
-        dataset = ConversationDataset(chosen, processor, work / "images", "vicuna_v1", max_length)
+        chosen = [i for i in FINETUNE.read_instances(data) if bool(i.get("image")) == modality][:16]
+        dataset = ConversationDataset(chosen, processor, work / "images", FINETUNE.template, max_length)
         items = [dataset[i] for i in range(len(chosen))]
         answers = sum(int((item["labels"][1:] != IGNORE_INDEX).sum()) for item in items)
         padded = Collator(processor.tokenizer.pad_token_id)

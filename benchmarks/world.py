@@ -46,8 +46,8 @@ def paper_config() -> dict:
 
 def sources(work: Path, names: tuple[str, ...], rows: int) -> dict[str, Path]:
     """Toy raw files in hub schema -> normalized records (images under work/images)."""
-    from mlan.normalize import normalize_dataset
-    from mlan.sources import toy_generator
+    from mlan.data.normalize import normalize_dataset
+    from mlan.data.sources import toy_generator
 
     records = {}
     for name in names:
@@ -74,11 +74,11 @@ def lengthen(instances: list[dict], words: tuple[int, int], vocabulary: list[str
 
 def mixture(work: Path, instances: int, language_percent: float, words: tuple[int, int]) -> Path:
     """A mixture in LLaVA's format from the project's builder (seed 42), lengthened."""
+    from mlan.data.mixture import build_mixture, write_json
+    from mlan.data.records import read_records
+    from mlan.data.sources import TRAIN_DATASETS
+    from mlan.data.templates import Instructions
     from mlan.grid import Grid
-    from mlan.mixture import build_mixture, write_json
-    from mlan.records import read_records
-    from mlan.sources import TRAIN_DATASETS
-    from mlan.templates import Instructions
 
     path = work / f"mixture_{instances}_{language_percent}_{words[0]}-{words[1]}.json"
     if path.exists():
@@ -99,9 +99,9 @@ def base_model(work: Path, tiny: bool = False) -> Path:
     import torch
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaForConditionalGeneration
 
-    from mlan.model import llava_config
-    from mlan.processor import build_processor, save_processor
-    from mlan.sources import TRAIN_DATASETS
+    from mlan.data.sources import TRAIN_DATASETS
+    from mlan.training.model import llava_config
+    from mlan.training.processor import build_processor, save_processor
 
     folder = work / ("base-tiny" if tiny else "base")
     if (folder / "config.json").exists():

@@ -26,3 +26,10 @@ def check_config(config: dict, schema_path: str | Path) -> None:
         problems.append(f"config key '{_key(error.absolute_path)}': {error.message}")
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def is_whole_config(config: dict, schema_path: str | Path) -> bool:
+    """A config naming every required top-level key is a whole grid (config/paper.yaml);
+    anything less is an overlay on the embedded default (``--config budget=240``)."""
+    required = yaml.safe_load(Path(schema_path).read_text())["required"]
+    return all(key in config for key in required)

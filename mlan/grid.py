@@ -3,21 +3,14 @@ datasets exist. The Snakemake rules ask this module; nothing else enumerates run
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from mlan.data.mixture import TASK_ORDER, quotas
+from mlan.data.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
+from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
-from mlan.mixture import TASK_ORDER, mix_name, parse_mix, quotas
-from mlan.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
-from mlan.templates import Instructions
-
-
-@dataclass(frozen=True)
-class Run:
-    model: str
-    mix: str
-    seed: int
+from mlan.names import Mix, Run
 
 
 class Grid:
@@ -72,28 +65,97 @@ class Grid:
             found.setdefault(spec.modality, {task: [] for task in TASK_ORDER})[spec.task].append(name)
         return found
 
-    def method_mix(self, model: str, method: str) -> str:
-        return mix_name(self.config["models"][model]["methods"][method], self.budget)
+    def method_mix(self, model: str, method: str) -> Mix:
+        return Mix(self.config["models"][model]["methods"][method], self.budget)
 
-    def mixes(self, model: str) -> list[str]:
+    def methods_of(self, model: str, mix: Mix) -> list[str]:
+        """The recipes (``mlan``, ``llava``, ...) of a model that train on ``mix``, in config order."""
+        return [name for name in self.config["models"][model]["methods"] if self.method_mix(model, name) == mix]
+
+    def method_of(self, run: Run) -> str:
+        """A run's recipe name: ``pretrain``, the first method training on its mix, or "" (grid only)."""
+        if run.is_pretrain:
+            return "pretrain"
+        return next(iter(self.methods_of(run.model, run.mix)), "")
+
+    def mixes(self, model: str) -> list[Mix]:
         """Every mixture a model is finetuned on: methods, ratio grid, budget scaling."""
         spec = self.config["models"][model]
-        names = {mix_name(percent, self.budget) for percent in spec["methods"].values()}
-        names |= {mix_name(percent, self.budget) for percent in spec.get("ratio_grid", [])}
+        mixes = {Mix(percent, self.budget) for percent in spec["methods"].values()}
+        mixes |= {Mix(percent, self.budget) for percent in spec.get("ratio_grid", [])}
         for percent in spec.get("budget_scaling", []):
-            names.add(mix_name(100, int(Fraction(self.budget) * Fraction(str(percent)) / 100)))
-        return sorted(names, key=lambda name: (parse_mix(name)[1], parse_mix(name)[0]))
+            mixes.add(Mix(100, int(Fraction(self.budget) * Fraction(str(percent)) / 100)))
+        return sorted(mixes)
 
-    def all_mixes(self) -> list[str]:
+    def all_mixes(self) -> list[Mix]:
         return sorted({mix for model in self.models for mix in self.mixes(model)})
 
-    def runs(self) -> list[Run]:
-        return [Run(model, mix, seed) for model in self.models for mix in self.mixes(model) for seed in self.seeds]
+    def _runs(self, model: str, mixes, pretrain: bool = False) -> list[Run]:
+        runs = [Run(model)] if pretrain else []
+        return runs + [Run(model, mix, seed) for mix in mixes for seed in self.seeds]
 
-    def mixture_datasets(self, mix: str) -> list[str]:
+    def runs(self) -> list[Run]:
+        """Every finetuned model of the grid."""
+        return [run for model in self.models for run in self._runs(model, self.mixes(model))]
+
+    def evaluated_runs(self) -> list[Run]:
+        """Every evaluated model: each model's pretrain baseline and its finetuned runs."""
+        return [run for model in self.models for run in self._runs(model, self.mixes(model), pretrain=True)]
+
+    @property
+    def ratio_models(self) -> list[str]:
+        """The models of Tables 5/6 and Figure 6: those with a ratio grid (Llama 2 in the
+        paper), or all models when none has one."""
+        return [m for m in self.models if self.config["models"][m].get("ratio_grid")] or self.models
+
+    def full_budget_mixes(self, model: str) -> list[Mix]:
+        return [mix for mix in self.mixes(model) if mix.budget == self.budget]
+
+    def method_runs(self) -> list[Run]:
+        """Table 1 and Figure 5: every model's pretrain baseline and its methods' runs."""
+        return [
+            run
+            for model in self.models
+            for run in self._runs(
+                model,
+                sorted({self.method_mix(model, m) for m in self.config["models"][model]["methods"]}),
+                pretrain=True,
+            )
+        ]
+
+    def ratio_runs(self) -> list[Run]:
+        """Tables 5/6 and Figure 6: every full-budget mixture of the ratio models."""
+        return [run for model in self.ratio_models for run in self._runs(model, self.full_budget_mixes(model))]
+
+    def scaling_runs(self) -> list[Run]:
+        """Figure 7: the pretrain baseline and the language-only runs at every budget."""
+        return [
+            run
+            for model in self.models
+            for run in self._runs(model, [mix for mix in self.mixes(model) if mix.percent == 100], pretrain=True)
+        ]
+
+    def compared_runs(self) -> list[Run]:
+        """The comparison with the paper: the settings it publishes (Tables 1 and 5)."""
+        return sorted(set(self.method_runs()) | set(self.ratio_runs()), key=str)
+
+    def recipe_runs(self) -> list[Run]:
+        """Table 2: each model's methods' mixtures, and its vision-only (0 %) and language-only
+        (100 %) full-budget mixtures where the grid has them (the paper's rows)."""
+        runs = []
+        for model in self.models:
+            methods = {self.method_mix(model, name) for name in self.config["models"][model]["methods"]}
+            ends = {mix for mix in self.full_budget_mixes(model) if mix.percent in (0, 100)}
+            runs += self._runs(model, sorted(methods | ends))
+        return runs
+
+    def token_runs(self, models: list[str]) -> list[Run]:
+        """Table 2 (all models) and Table 6 (ratio models): the full-budget runs' token counts."""
+        return [run for model in models for run in self._runs(model, self.full_budget_mixes(model))]
+
+    def mixture_datasets(self, mix: Mix) -> list[str]:
         """The training datasets a mixture draws from (quota above zero)."""
-        percent, budget = parse_mix(mix)
-        return [name for name, quota in quotas(budget, percent, self.groups()).items() if quota > 0]
+        return [name for name, quota in quotas(mix.budget, mix.percent, self.groups()).items() if quota > 0]
 
     def dataset(self, name: str) -> dict:
         if name not in ALL_DATASETS:

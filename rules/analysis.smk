@@ -4,7 +4,7 @@ rule run_scores:
         results=expand(
             "results/eval/{{model}}/{{run}}/{benchmark}.json", benchmark=BENCHMARKS
         ),
-        lib=lib("results/scores"),
+        lib=library("scripts/run_scores.py"),
     output:
         "results/scores/{model}/{run}.csv",
     log:
@@ -13,15 +13,18 @@ rule run_scores:
     conda:
         "../envs/pipeline.yaml"
     params:
-        method=lambda wildcards: method_of(wildcards.model, wildcards.run),
+        method=lambda wildcards: GRID.method_of(
+            Run.parse(wildcards.model, wildcards.run)
+        ),
     script:
         "../scripts/run_scores.py"
 
 
 rule scores:
-    """Every evaluation result, long format (model, method, mix, seed, benchmark, metric, score)."""
+    """Every evaluation result in the long format of the run score files."""
     input:
-        all_run_scores(),
+        scores=[score_file(run) for run in GRID.evaluated_runs()],
+        lib=library("scripts/concat_scores.py"),
     output:
         report("results/scores.csv", category="Scores"),
     log:
@@ -38,7 +41,7 @@ rule diversity:
     input:
         language=expand("results/data/{name}.jsonl", name=TEXT_TRAINING),
         vision=expand("results/data/{name}.jsonl", name=VISION_TRAINING),
-        lib=lib("results/diversity"),
+        lib=library("scripts/diversity.py"),
     output:
         "results/diversity.json",
     log:
@@ -55,72 +58,173 @@ rule diversity:
         "../scripts/diversity.py"
 
 
-rule table:
-    """One of the paper's tables, from the score and token files it needs."""
+rule table1:
+    """Table 1: every model's Pretrain and methods on the nine benchmarks."""
     input:
-        scores=table_scores,
-        tokens=table_tokens,
-        lib=RESULTS_LIB,
+        scores=[score_file(run) for run in GRID.method_runs()],
+        lib=library("scripts/table1.py"),
     output:
-        csv=report("results/tables/{table}.csv", category="Tables"),
-        md="results/tables/{table}.md",
-        tex="results/tables/{table}.tex",
+        csv=report("results/tables/table1.csv", category="Tables"),
+        md="results/tables/table1.md",
+        tex="results/tables/table1.tex",
     log:
-        "results/logs/table/{table}.log",
+        "results/logs/table1.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/table1.py"
+
+
+rule table2:
+    """Table 2: training tokens of every full-budget mixture, named by its methods."""
+    input:
+        tokens=[token_file(run) for run in GRID.recipe_runs()],
+        lib=library("scripts/table2.py"),
+    output:
+        csv=report("results/tables/table2.csv", category="Tables"),
+        md="results/tables/table2.md",
+        tex="results/tables/table2.tex",
+    log:
+        "results/logs/table2.log",
     localrule: True
     conda:
         "../envs/pipeline.yaml"
     params:
-        ratio_models=RATIO_MODELS,
-        tokens=lambda wildcards, input: (
-            "--tokens results/tokens" if input.tokens else ""
-        ),
-        scores=lambda wildcards, input: (
-            "--scores " + " ".join(input.scores) if input.scores else ""
-        ),
-    shell:
-        "python -m mlan.results --only {wildcards.table} {params.scores} {params.tokens}"
-        " --ratio-models {params.ratio_models} --out results > {log} 2>&1"
+        recipes=recipes(GRID.models),
+    script:
+        "../scripts/table2.py"
 
 
-rule figure:
-    """One of the paper's figures (.png and .pdf)."""
+rule table5:
+    """Table 5: the ratio grid (% language data) on the nine benchmarks."""
     input:
-        scores=figure_scores,
-        diversity=lambda wildcards: (
-            ["results/diversity.json"] if wildcards.figure == "figure8" else []
-        ),
-        lib=RESULTS_LIB,
+        scores=[score_file(run) for run in GRID.ratio_runs()],
+        lib=library("scripts/table5.py"),
+    output:
+        csv=report("results/tables/table5.csv", category="Tables"),
+        md="results/tables/table5.md",
+        tex="results/tables/table5.tex",
+    log:
+        "results/logs/table5.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/table5.py"
+
+
+rule table6:
+    """Table 6: training tokens and average scores per % language data."""
+    input:
+        scores=[score_file(run) for run in GRID.ratio_runs()],
+        tokens=[token_file(run) for run in GRID.token_runs(GRID.ratio_models)],
+        lib=library("scripts/table6.py"),
+    output:
+        csv=report("results/tables/table6.csv", category="Tables"),
+        md="results/tables/table6.md",
+        tex="results/tables/table6.tex",
+    log:
+        "results/logs/table6.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/table6.py"
+
+
+rule figure5:
+    """Figure 5: average language and vision scores per method."""
+    input:
+        scores=[score_file(run) for run in GRID.method_runs()],
+        lib=library("scripts/figure5.py"),
     output:
         png=report(
-            "results/figures/{figure}.png",
+            "results/figures/figure5.png",
             caption="../report/figures.rst",
             category="Figures",
         ),
-        pdf="results/figures/{figure}.pdf",
+        pdf="results/figures/figure5.pdf",
     log:
-        "results/logs/figure/{figure}.log",
+        "results/logs/figure5.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/figure5.py"
+
+
+rule figure6:
+    """Figure 6: average scores versus % language data."""
+    input:
+        scores=[score_file(run) for run in GRID.ratio_runs()],
+        lib=library("scripts/figure6.py"),
+    output:
+        png=report(
+            "results/figures/figure6.png",
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/figure6.pdf",
+    log:
+        "results/logs/figure6.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/figure6.py"
+
+
+rule figure7:
+    """Figure 7: average scores versus the share of the data budget (language only)."""
+    input:
+        scores=[score_file(run) for run in GRID.scaling_runs()],
+        lib=library("scripts/figure7.py"),
+    output:
+        png=report(
+            "results/figures/figure7.png",
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/figure7.pdf",
+    log:
+        "results/logs/figure7.log",
     localrule: True
     conda:
         "../envs/pipeline.yaml"
     params:
-        ratio_models=RATIO_MODELS,
-        extra=lambda wildcards, input: (
-            "--diversity results/diversity.json"
-            if input.diversity
-            else "--scores " + " ".join(input.scores)
+        budget=GRID.budget,
+    script:
+        "../scripts/figure7.py"
+
+
+rule figure8:
+    """Figure 8: similarity of random question pairs within and across modalities."""
+    input:
+        diversity="results/diversity.json",
+        lib=library("scripts/figure8.py"),
+    output:
+        png=report(
+            "results/figures/figure8.png",
+            caption="../report/figures.rst",
+            category="Figures",
         ),
-    shell:
-        "python -m mlan.results --only {wildcards.figure} {params.extra}"
-        " --ratio-models {params.ratio_models} --out results > {log} 2>&1"
+        pdf="results/figures/figure8.pdf",
+    log:
+        "results/logs/figure8.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/figure8.py"
 
 
 rule comparison:
     """Reproduced versus published scores (Tables 1 and 5), cell by cell."""
     input:
-        scores=compared_run_scores,
+        scores=[score_file(run) for run in GRID.compared_runs()],
         paper="config/paper_scores.csv",
-        lib=RESULTS_LIB,
+        lib=library("scripts/comparison.py"),
     output:
         report("results/comparison.md", category="Comparison with the paper"),
     log:
@@ -129,7 +233,10 @@ rule comparison:
     conda:
         "../envs/pipeline.yaml"
     params:
-        compare_as=COMPARE_AS,
-    shell:
-        "python -m mlan.results --only comparison --scores {input.scores} --paper {input.paper}"
-        " --compare-as {params.compare_as} --out results > {log} 2>&1"
+        compare_as={
+            model: spec["compare_to"]
+            for model, spec in config["models"].items()
+            if "compare_to" in spec
+        },
+    script:
+        "../scripts/comparison.py"

@@ -1,12 +1,17 @@
+import ast
+import functools
 import json
+import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from mlan.config import check_config
+from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.grid import Grid
-from mlan.sources import ALL_DATASETS, TRAIN_DATASETS, PRETRAIN_DATASETS
+from mlan.names import MIX_PATTERN, RUN_PATTERN, Mix, Run
 
 min_version("9.0")
 
@@ -15,22 +20,67 @@ check_config(config, workflow.source_path("../config/schema.yaml"))
 validate(config, schema="../config/schema.yaml")
 GRID = Grid(config)
 BENCHMARKS = config["evaluation"]["benchmarks"]
+# How a benchmark is run and scored (which benchmarks run is in the targets, not here).
+PROTOCOL = {k: v for k, v in config["evaluation"].items() if k != "benchmarks"}
+ROOT = Path(workflow.basedir)
+
+
+# Shell rules run `python`: the interpreter running Snakemake goes first on PATH, so an
+# unactivated .venv/bin/snakemake works (a conda environment, when used, goes before it).
+envvars:
+    "PATH",
+
+
+os.environ["PATH"] = os.pathsep.join(
+    [str(Path(sys.executable).parent), os.environ["PATH"]]
+)
 
 
 wildcard_constraints:
     dataset="|".join(ALL_DATASETS),
-    mix=r"lang\d+(\.\d+)?_n\d+",
+    mix=MIX_PATTERN,
     seed=r"\d+",
     model="|".join(GRID.models),
-    run=r"pretrain|lang\d+(\.\d+)?_n\d+_seed\d+",
+    run=RUN_PATTERN,
     benchmark="|".join(BENCHMARKS),
-    table="table1|table2|table5|table6",
-    figure="figure5|figure6|figure7|figure8",
 
 
-def lib(*modules):
-    """Library files a rule's script imports: inputs, so editing them reruns the rule."""
-    return [f"mlan/{module}.py" for module in modules]
+@functools.cache
+def imported_modules(path):
+    """The mlan modules a source file imports, anywhere in it (also inside functions)."""
+    tree = ast.parse((ROOT / path).read_text(), filename=path)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return sorted(name for name in names if name.split(".")[0] == "mlan")
+
+
+def module_files(name):
+    """The files importing module ``name`` executes: its packages' __init__.py and its own."""
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        stem = Path(*parts[:depth])
+        for candidate in (stem / "__init__.py", stem.with_suffix(".py")):
+            if (ROOT / candidate).is_file():
+                yield str(candidate)
+
+
+def library(*entries):
+    """The library files of a rule's code: its entry points (the script, a module run with
+    ``-m`` or loaded by name: a dataset's adapter or toy generator) and every mlan module
+    they import, transitively, read from the source. As inputs they make an edit to any of
+    them rerun the rule, and an edit to any other module rerun nothing."""
+    seen, todo = set(), list(entries)
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo += [f for name in imported_modules(path) for f in module_files(name)]
+    return sorted(path for path in seen if path.startswith("mlan/"))
 
 
 def source_path(wildcards):
@@ -44,13 +94,18 @@ def source_path(wildcards):
 def fetch_code(wildcards):
     """A toy copy depends on its generator; a hub snapshot on the adapter's file patterns."""
     if GRID.source_kind(wildcards.dataset) == "toy":
-        return lib("toy/common", f"toy/{wildcards.dataset}")
-    return lib(f"sources/{wildcards.dataset}")
+        return library(
+            "scripts/fetch_source.py", f"mlan/data/toy/{wildcards.dataset}.py"
+        )
+    return library(
+        "scripts/fetch_source.py", f"mlan/data/sources/{wildcards.dataset}.py"
+    )
 
 
 def mixture_inputs(wildcards):
     return [
-        f"results/data/{name}.jsonl" for name in GRID.mixture_datasets(wildcards.mix)
+        f"results/data/{name}.jsonl"
+        for name in GRID.mixture_datasets(Mix.parse(wildcards.mix))
     ]
 
 
@@ -61,16 +116,11 @@ def tokenizer_corpus(wildcards):
     return [f"results/data/{name}.jsonl" for name in TRAIN_DATASETS + PRETRAIN_DATASETS]
 
 
-TRAINING_LIB = lib(
-    "train",
-    "training_data",
-    "sampler",
-    "model",
-    "cpu_math",
-    "conversation",
-    "launch",
-    "checkpoints",
-)
+def architecture(wildcards):
+    """What the processor and the assembly read of a model: its LLM and vision tower (not
+    its recipes, so a changed ratio rebuilds neither)."""
+    spec = config["models"][wildcards.model]
+    return {"llm": spec["llm"], "vision": spec["vision"]}
 
 
 def is_tiny(model):
@@ -80,7 +130,7 @@ def is_tiny(model):
 
 def launcher(wildcards, resources):
     """Multi-node training: with resources `mpi: srun` and `tasks` (one task per node), the
-    rule starts `srun` itself, one mlan.launch per node (the job step's SLURM_* variables
+    rule starts `srun` itself, one mlan.training.launch per node (the job step's SLURM_* variables
     are stripped, so the step's shape is spelled out). Nothing otherwise."""
     if "mpi" not in resources.keys():
         return ""
@@ -104,138 +154,44 @@ def mixture_images(wildcards):
     """Image folders of the vision datasets a mixture draws from."""
     return [
         f"results/data/images/{name}"
-        for name in GRID.mixture_datasets(wildcards.mix)
+        for name in GRID.mixture_datasets(Mix.parse(wildcards.mix))
         if GRID.modality(name) == "vision"
     ]
 
 
-EVALUATION_LIB = lib(
-    "evaluation/run",
-    "evaluation/harness",
-    "evaluation/lmms_model",
-    "evaluation/answers",
-    "evaluation/metrics",
-    "evaluation/prompts",
-    "model",
-    "cpu_math",
-    "atomic",
-)
+# lm-eval and lmms-eval load the task folders by path: their YAML files and the utils.py
+# they name (code, with its own mlan imports).
 EVALUATION_TASK_FILES = sorted(
-    str(path.relative_to(Path(workflow.basedir)))
-    for path in Path(workflow.basedir, "mlan/evaluation/tasks").rglob("*")
+    str(path.relative_to(ROOT))
+    for path in Path(ROOT, "mlan/evaluation/tasks").rglob("*")
     if path.suffix in (".yaml", ".py")
 )
+EVALUATION_TASK_CODE = [path for path in EVALUATION_TASK_FILES if path.endswith(".py")]
+# mlan.training.launch runs mlan.training.train by name (under torchrun).
+TRAINING_CODE = library("mlan/training/launch.py", "mlan/training/train.py")
+
+
+def model_folder(run):
+    """The trained model of a run: the pretrain baseline or one finetuned model."""
+    if run.is_pretrain:
+        return f"results/models/{run.model}/pretrain"
+    return f"results/models/{run.model}/{run.mix}/seed{run.seed}"
 
 
 def evaluated_model(wildcards):
-    """The folder a run names: the pretrain baseline or one finetuned model."""
-    if wildcards.run == "pretrain":
-        return f"results/models/{wildcards.model}/pretrain"
-    mix, seed = wildcards.run.rsplit("_seed", 1)
-    return f"results/models/{wildcards.model}/{mix}/seed{seed}"
+    return model_folder(Run.parse(wildcards.model, wildcards.run))
 
 
-RESULTS_LIB = lib(
-    "results/cli",
-    "results/scores",
-    "results/tables",
-    "results/figures",
-    "results/comparison",
-)
 TEXT_TRAINING = [n for n in TRAIN_DATASETS if GRID.modality(n) == "text"]
 VISION_TRAINING = [n for n in TRAIN_DATASETS if GRID.modality(n) == "vision"]
-# Table 5/6 and Figure 6 cover the models with a ratio grid (Llama 2 in the paper).
-RATIO_MODELS = [
-    m for m in GRID.models if config["models"][m].get("ratio_grid")
-] or GRID.models
-COMPARE_AS = [
-    f"{m}={spec['compare_to']}"
-    for m, spec in config["models"].items()
-    if "compare_to" in spec
-]
 
 
-def method_of(model, run):
-    """The recipe name of a run ("pretrain", "mlan", ...), or "" for grid-only mixes."""
-    if run == "pretrain":
-        return "pretrain"
-    mix = run.rsplit("_seed", 1)[0]
-    names = [
-        m
-        for m in config["models"][model]["methods"]
-        if GRID.method_mix(model, m) == mix
-    ]
-    return names[0] if names else ""
-
-
-def run_scores_of(model, mixes, pretrain=False):
-    runs = ["pretrain"] if pretrain else []
-    runs += [f"{mix}_seed{seed}" for mix in mixes for seed in GRID.seeds]
-    return [f"results/scores/{model}/{run}.csv" for run in runs]
-
-
-def all_run_scores():
-    return [
-        f for m in GRID.models for f in run_scores_of(m, GRID.mixes(m), pretrain=True)
-    ]
-
-
-def method_run_scores(wildcards=None):
-    mixes = lambda m: sorted(
-        {GRID.method_mix(m, name) for name in config["models"][m]["methods"]}
-    )
-    return [f for m in GRID.models for f in run_scores_of(m, mixes(m), pretrain=True)]
-
-
-def ratio_run_scores():
-    full = lambda m: [x for x in GRID.mixes(m) if x.endswith(f"_n{GRID.budget}")]
-    return [f for m in RATIO_MODELS for f in run_scores_of(m, full(m))]
-
-
-def compared_run_scores(wildcards=None):
-    """The runs whose settings the paper publishes: methods (Table 1) and ratio grid (Table 5)."""
-    return sorted(set(method_run_scores() + ratio_run_scores()))
-
-
-def scaling_run_scores():
-    scaling = lambda m: [x for x in GRID.mixes(m) if x.startswith("lang100_")]
-    return [f for m in GRID.models for f in run_scores_of(m, scaling(m), pretrain=True)]
-
-
-def token_files(models, mixes_of):
-    return [
-        f"results/tokens/{m}/{mix}/seed{seed}.json"
-        for m in models
-        for mix in mixes_of(m)
-        for seed in GRID.seeds
-    ]
-
-
-def table_scores(wildcards):
+def recipes(models):
+    """The methods training on each mixture, per model (Table 2 names its rows by them)."""
     return {
-        "table1": method_run_scores,
-        "table2": lambda: [],
-        "table5": ratio_run_scores,
-        "table6": ratio_run_scores,
-    }[wildcards.table]()
-
-
-def table_tokens(wildcards):
-    full = lambda m: [x for x in GRID.mixes(m) if x.endswith(f"_n{GRID.budget}")]
-    if wildcards.table == "table2":
-        return token_files(GRID.models, full)
-    if wildcards.table == "table6":
-        return token_files(RATIO_MODELS, full)
-    return []
-
-
-def figure_scores(wildcards):
-    return {
-        "figure5": method_run_scores,
-        "figure6": ratio_run_scores,
-        "figure7": scaling_run_scores,
-        "figure8": lambda: [],
-    }[wildcards.figure]()
+        model: {str(mix): GRID.methods_of(model, mix) for mix in GRID.mixes(model)}
+        for model in models
+    }
 
 
 def data_targets():
@@ -251,27 +207,26 @@ def mixture_targets():
     ]
 
 
+def token_file(run):
+    return f"results/tokens/{run.model}/{run.mix}/seed{run.seed}.json"
+
+
+def score_file(run):
+    return f"results/scores/{run.model}/{run.name}.csv"
+
+
 def token_targets():
-    return [
-        f"results/tokens/{run.model}/{run.mix}/seed{run.seed}.json"
-        for run in GRID.runs()
-    ]
+    return [token_file(run) for run in GRID.runs()]
 
 
 def model_targets():
-    pretrained = [f"results/models/{model}/pretrain" for model in GRID.models]
-    tuned = [
-        f"results/models/{run.model}/{run.mix}/seed{run.seed}" for run in GRID.runs()
-    ]
-    return pretrained + tuned
+    return [model_folder(run) for run in GRID.evaluated_runs()]
 
 
 def eval_targets():
-    runs = [(model, "pretrain") for model in GRID.models]
-    runs += [(run.model, f"{run.mix}_seed{run.seed}") for run in GRID.runs()]
     return [
-        f"results/eval/{model}/{run}/{benchmark}.json"
-        for model, run in runs
+        f"results/eval/{run.model}/{run.name}/{benchmark}.json"
+        for run in GRID.evaluated_runs()
         for benchmark in BENCHMARKS
     ]
 

@@ -1,7 +1,6 @@
 rule fetch_source:
     """Raw files of a dataset: a seeded toy copy, or a hub snapshot at a revision."""
     input:
-        lib("download", "sources/__init__"),
         fetch_code,
     output:
         directory("results/sources/{dataset}"),
@@ -22,16 +21,9 @@ rule normalize:
     """Raw rows -> normalized records (results/data/{dataset}.jsonl) and image files."""
     input:
         source=source_path,
-        lib=lib(
-            "normalize",
-            "records",
-            "images",
-            "sources/raw",
-            "sources/__init__",
-            "download",
-            "atomic",
+        lib=lambda wildcards: library(
+            "scripts/normalize.py", f"mlan/data/sources/{wildcards.dataset}.py"
         ),
-        adapter="mlan/sources/{dataset}.py",
     output:
         records="results/data/{dataset}.jsonl",
         stats="results/data/{dataset}.stats.json",

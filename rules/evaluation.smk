@@ -3,7 +3,7 @@ rule eval_prompts:
     input:
         records="results/data/{benchmark}.jsonl",
         instructions=config["instructions"],
-        lib=lib("evaluation/prompts", "templates", "conversation", "records"),
+        lib=library("scripts/eval_prompts.py"),
     output:
         "results/eval/prompts/{benchmark}.jsonl",
     log:
@@ -12,7 +12,7 @@ rule eval_prompts:
     conda:
         "../envs/pipeline.yaml"
     params:
-        protocol=lambda wildcards: config["evaluation"],
+        protocol=PROTOCOL,
     script:
         "../scripts/eval_prompts.py"
 
@@ -25,7 +25,7 @@ rule evaluate:
         prompts=expand("results/eval/prompts/{benchmark}.jsonl", benchmark=BENCHMARKS),
         images=expand("results/data/images/{benchmark}", benchmark=BENCHMARKS),
         tasks=EVALUATION_TASK_FILES,
-        lib=EVALUATION_LIB,
+        lib=library("scripts/evaluate.py", *EVALUATION_TASK_CODE),
     output:
         scores=expand(
             "results/eval/{{model}}/{{run}}/{benchmark}.json", benchmark=BENCHMARKS
@@ -43,6 +43,6 @@ rule evaluate:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 64000,
         runtime=lambda wildcards: 30 if is_tiny(wildcards.model) else 480,
     params:
-        protocol=lambda wildcards: config["evaluation"],
+        protocol=PROTOCOL,
     script:
         "../scripts/evaluate.py"

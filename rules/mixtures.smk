@@ -3,7 +3,7 @@ rule mixture:
     input:
         records=mixture_inputs,
         instructions=config["instructions"],
-        lib=lib("mixture", "templates", "records", "grid", "atomic"),
+        lib=library("scripts/build_mixture.py"),
     output:
         train="results/mixtures/{mix}/seed{seed}/train.json",
         stats="results/mixtures/{mix}/seed{seed}/stats.json",
@@ -14,5 +14,7 @@ rule mixture:
     resources:
         mem_mb=16000,
         runtime=60,
+    params:
+        groups=GRID.groups(),
     script:
         "../scripts/build_mixture.py"

@@ -2,7 +2,7 @@ rule assemble_model:
     """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector)."""
     input:
         processor="results/models/{model}/processor",
-        lib=lib("model", "cpu_math"),
+        lib=library("scripts/assemble_model.py"),
     output:
         directory("results/models/{model}/base"),
     log:
@@ -13,7 +13,7 @@ rule assemble_model:
         mem_mb=lambda wildcards: 4000 if is_tiny(wildcards.model) else 96000,
         runtime=60,
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        spec=architecture,
         seed=config["training"]["pretrain"].get("seed", 42),
     script:
         "../scripts/assemble_model.py"
@@ -25,7 +25,7 @@ rule pretrain:
         base="results/models/{model}/base",
         data="results/data/llava_pretrain.jsonl",
         images="results/data/images/llava_pretrain",
-        lib=TRAINING_LIB,
+        lib=TRAINING_CODE,
     output:
         directory("results/models/{model}/pretrain"),
     log:
@@ -41,7 +41,7 @@ rule pretrain:
         checkpoints="results/checkpoints/{model}/pretrain",
         launcher=launcher,
     shell:
-        "exec {params.launcher}python -m mlan.launch --stage pretrain --base {input.base} --data {input.data}"
+        "exec {params.launcher}python -m mlan.training.launch --stage pretrain --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
         " --settings {params.settings:q} > {log} 2>&1"
 
@@ -52,7 +52,7 @@ rule finetune:
         base="results/models/{model}/pretrain",
         data="results/mixtures/{mix}/seed{seed}/train.json",
         images=mixture_images,
-        lib=TRAINING_LIB,
+        lib=TRAINING_CODE,
     output:
         directory("results/models/{model}/{mix}/seed{seed}"),
     log:
@@ -68,6 +68,6 @@ rule finetune:
         checkpoints="results/checkpoints/{model}/{mix}/seed{seed}",
         launcher=launcher,
     shell:
-        "exec {params.launcher}python -m mlan.launch --stage finetune --base {input.base} --data {input.data}"
+        "exec {params.launcher}python -m mlan.training.launch --stage finetune --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
         " --settings {params.settings:q} > {log} 2>&1"

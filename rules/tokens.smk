@@ -2,7 +2,7 @@ rule processor:
     """The model's tokenizer and image processor (trained on the toy corpus for tiny models)."""
     input:
         corpus=tokenizer_corpus,
-        lib=lib("processor", "conversation", "tokens"),
+        lib=library("scripts/build_processor.py"),
     output:
         directory("results/models/{model}/processor"),
     log:
@@ -11,7 +11,7 @@ rule processor:
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        spec=architecture,
     script:
         "../scripts/build_processor.py"
 
@@ -21,7 +21,7 @@ rule count_tokens:
     input:
         train="results/mixtures/{mix}/seed{seed}/train.json",
         processor="results/models/{model}/processor",
-        lib=lib("tokens", "conversation"),
+        lib=library("scripts/count_tokens.py"),
     output:
         "results/tokens/{model}/{mix}/seed{seed}.json",
     log:
@@ -31,11 +31,5 @@ rule count_tokens:
     resources:
         mem_mb=8000,
         runtime=60,
-    params:
-        methods=lambda wildcards: [
-            m
-            for m in config["models"][wildcards.model]["methods"]
-            if GRID.method_mix(wildcards.model, m) == wildcards.mix
-        ],
     script:
         "../scripts/count_tokens.py"

@@ -1,7 +1,7 @@
 from transformers import AutoProcessor
 
-from mlan.model import build_base_model
 from mlan.scriptlog import rule_log
+from mlan.training.model import build_base_model
 
 with rule_log(snakemake.log[0], "assemble_model") as log:
     processor = AutoProcessor.from_pretrained(snakemake.input.processor)

@@ -1,17 +1,17 @@
-from mlan.grid import Grid
-from mlan.mixture import build_mixture, parse_mix, write_json
-from mlan.records import read_records
+from mlan.data.mixture import build_mixture, write_json
+from mlan.data.records import read_records
+from mlan.data.templates import Instructions
+from mlan.names import Mix
 from mlan.scriptlog import rule_log
-from mlan.templates import Instructions
 
 with rule_log(snakemake.log[0], "mixture") as log:
-    percent, budget = parse_mix(snakemake.wildcards.mix)
+    mix = Mix.parse(snakemake.wildcards.mix)
     records = {path.rsplit("/", 1)[-1].removesuffix(".jsonl"): read_records(path) for path in snakemake.input.records}
     mixture = build_mixture(
         records,
-        Grid(snakemake.config).groups(),
-        budget,
-        percent,
+        snakemake.params.groups,
+        mix.budget,
+        mix.percent,
         int(snakemake.wildcards.seed),
         Instructions.load(snakemake.input.instructions),
     )

@@ -1,5 +1,5 @@
-from mlan.processor import build_processor, save_processor
 from mlan.scriptlog import rule_log
+from mlan.training.processor import build_processor, save_processor
 
 with rule_log(snakemake.log[0], "processor") as log:
     processor, facts = build_processor(snakemake.wildcards.model, snakemake.params.spec, snakemake.input.corpus)

@@ -2,9 +2,10 @@ import json
 
 from transformers import AutoTokenizer
 
-from mlan.mixture import write_json
+from mlan.data.mixture import write_json
+from mlan.names import Mix
 from mlan.scriptlog import rule_log
-from mlan.tokens import count_tokens
+from mlan.training.tokens import count_tokens
 
 with rule_log(snakemake.log[0], "count_tokens") as log:
     folder = snakemake.input.processor
@@ -14,11 +15,13 @@ with rule_log(snakemake.log[0], "count_tokens") as log:
     with open(snakemake.input.train) as handle:
         instances = json.load(handle)
     counts = count_tokens(instances, tokenizer, facts["tokens_per_image"])
+    mix = Mix.parse(snakemake.wildcards.mix)
     counts.update(
         model=snakemake.wildcards.model,
-        mix=snakemake.wildcards.mix,
+        mix=str(mix),
+        percent=float(mix.percent),
+        budget=mix.budget,
         seed=int(snakemake.wildcards.seed),
-        methods=list(snakemake.params.methods),
     )
     write_json(counts, snakemake.output[0])
     log.info("%s", counts)

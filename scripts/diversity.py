@@ -1,7 +1,7 @@
 import json
 
 from mlan.atomic import write_text
-from mlan.records import read_records
+from mlan.data.records import read_records
 from mlan.results.diversity import encoder, pair_similarities, summarize
 from mlan.scriptlog import rule_log
 

@@ -1,13 +1,13 @@
 import json
 
 from mlan.atomic import atomic_open
+from mlan.data.records import read_records
+from mlan.data.templates import Instructions
 from mlan.evaluation.prompts import Protocol, eval_items
-from mlan.records import read_records
 from mlan.scriptlog import rule_log
-from mlan.templates import Instructions
 
 with rule_log(snakemake.log[0], "eval_prompts") as log:
-    protocol = Protocol(**{k: v for k, v in snakemake.params.protocol.items() if k != "benchmarks"})
+    protocol = Protocol(**snakemake.params.protocol)
     items = eval_items(
         snakemake.wildcards.benchmark,
         read_records(snakemake.input.records),

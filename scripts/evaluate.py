@@ -6,7 +6,7 @@ from mlan.evaluation.run import evaluate
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "evaluate") as log:
-    protocol = Protocol(**{k: v for k, v in snakemake.params.protocol.items() if k != "benchmarks"})
+    protocol = Protocol(**snakemake.params.protocol)
     output_dir = Path(snakemake.output.scores[0]).parent
     with tempfile.TemporaryDirectory(prefix="mlan-eval-") as work:
         scores = evaluate(

@@ -1,4 +1,4 @@
-from mlan.download import fetch_hub, fetch_toy
+from mlan.data.download import fetch_hub, fetch_toy
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "fetch_source") as log:

@@ -1,6 +1,6 @@
 import sys
 
-from mlan.normalize import normalize_dataset
+from mlan.data.normalize import normalize_dataset
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "normalize") as log:

@@ -1,13 +1,12 @@
-from pathlib import Path
-
 import pandas as pd
 
 from mlan.atomic import write_text
+from mlan.names import Run
 from mlan.results.scores import COLUMNS, run_rows
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "run_scores") as log:
-    folder = Path(snakemake.input.results[0]).parent
-    rows = run_rows(folder, snakemake.wildcards.model, snakemake.wildcards.run, snakemake.params.method)
+    run = Run.parse(snakemake.wildcards.model, snakemake.wildcards.run)
+    rows = run_rows(snakemake.input.results, run, snakemake.params.method)
     write_text(snakemake.output[0], pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False, float_format="%.4f"))
-    log.info("%d rows", len(rows))
+    log.info("%d rows from %d result files", len(rows), len(snakemake.input.results))

@@ -14,7 +14,7 @@ for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"
 
 @pytest.fixture(scope="session")
 def instructions():
-    from mlan.templates import Instructions
+    from mlan.data.templates import Instructions
 
     return Instructions.load(ROOT / "config" / "instructions.yaml")
 
@@ -46,8 +46,10 @@ def snakemake(workdir: Path, *args: str, check: bool = True):
     import sys
 
     command = [str(Path(sys.executable).with_name("snakemake")), "--cores", "2", *args]
-    # shell rules call `python`: the one running the tests, as an activated venv would give
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # the venv's snakemake, not activated (its bin/ off PATH): the rules must find its Python
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
+    env = {**os.environ, "PATH": path}
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
@@ -127,20 +129,20 @@ def world(tmp_path_factory):
     """Toy data, two mixtures (mixed and language-only), a processor and a base model."""
     import yaml
 
+    from mlan.data.mixture import build_mixture, write_json
+    from mlan.data.normalize import normalize_dataset
+    from mlan.data.sources import PRETRAIN_DATASETS, TRAIN_DATASETS, toy_generator
     from mlan.grid import Grid
-    from mlan.mixture import build_mixture, write_json
-    from mlan.model import build_base_model
-    from mlan.normalize import normalize_dataset
-    from mlan.processor import build_processor
-    from mlan.sources import PRETRAIN_DATASETS, TRAIN_DATASETS, toy_generator
+    from mlan.training.model import build_base_model
+    from mlan.training.processor import build_processor
 
     root = tmp_path_factory.mktemp("world")
     images = root / "images"
     for name in TRAIN_DATASETS + PRETRAIN_DATASETS + ("boolq", "race", "pope", "ai2d", "scienceqa"):
         toy_generator(name).generate(root / "sources" / name, 24, 0)
         normalize_dataset(name, root / "sources" / name, root / "data" / f"{name}.jsonl", images)
-    from mlan.records import read_records
-    from mlan.templates import Instructions
+    from mlan.data.records import read_records
+    from mlan.data.templates import Instructions
 
     records = {name: read_records(root / "data" / f"{name}.jsonl") for name in TRAIN_DATASETS}
     groups = Grid(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())).groups()

@@ -4,8 +4,8 @@ import pytest
 import torch
 from test_packing import padded_and_packed
 
-from mlan.answer_loss import WithAnswerPositions, answer_loss, answer_positions
-from mlan.training_data import IGNORE_INDEX, Collator
+from mlan.training.answer_loss import WithAnswerPositions, answer_loss, answer_positions
+from mlan.training.training_data import IGNORE_INDEX, Collator
 
 X = IGNORE_INDEX
 
@@ -38,7 +38,7 @@ def test_the_collate_wrapper_marks_batches_and_packed_rows():
 @pytest.mark.parametrize("modality", [False, True], ids=["text", "image"])
 @pytest.mark.parametrize("layout", ["padded", "packed"])
 def test_answer_logits_give_the_stock_loss_and_gradients(world, modality, layout):
-    from mlan.model import load_model, use_packed_attention
+    from mlan.training.model import load_model, use_packed_attention
 
     padded, rows, answers = padded_and_packed(world, modality)
     batches = [padded] if layout == "padded" else rows

@@ -10,8 +10,9 @@ from conftest import FAST, TINY, step_log
 from safetensors.torch import load_file
 
 from mlan.errors import MlanError
-from mlan.model import build_base_model, compile_decoder_layers, load_model
-from mlan.train import Settings, train
+from mlan.training.model import build_base_model, compile_decoder_layers, load_model
+from mlan.training.settings import Settings
+from mlan.training.train import train
 
 PACKED = {**FAST, "pack_tokens": 512}
 LAYERS = 3

@@ -8,6 +8,7 @@ from conftest import ROOT, snakemake
 from mlan.config import check_config
 from mlan.errors import ConfigError
 from mlan.grid import Grid
+from mlan.names import Mix, Run
 
 SCHEMA = ROOT / "config" / "schema.yaml"
 
@@ -24,7 +25,7 @@ def test_shipped_configs_are_valid(name):
 def test_paper_grid():
     grid = Grid(load("paper.yaml"))
     assert grid.models == ["llama2", "vicuna"]
-    assert grid.mixes("llama2") == [
+    assert list(map(str, grid.mixes("llama2"))) == [
         "lang100_n20000",
         "lang100_n40000",
         "lang100_n60000",
@@ -39,12 +40,44 @@ def test_paper_grid():
         "lang87.5_n80000",
         "lang100_n80000",
     ]
-    assert grid.mixes("vicuna") == ["lang6_n80000", "lang25_n80000", "lang50_n80000", "lang100_n80000"]
-    assert grid.method_mix("llama2", "mlan_v") == "lang87.5_n80000"
-    assert grid.method_mix("vicuna", "mlan_v") == "lang50_n80000"
+    assert list(map(str, grid.mixes("vicuna"))) == ["lang6_n80000", "lang25_n80000", "lang50_n80000", "lang100_n80000"]
+    assert str(grid.method_mix("llama2", "mlan_v")) == "lang87.5_n80000"
+    assert str(grid.method_mix("vicuna", "mlan_v")) == "lang50_n80000"
     assert len(grid.runs()) == 17
-    assert grid.mixture_datasets("lang100_n80000") == ["squad", "cosmosqa", "strategyqa", "commonsenseqa", "arc"]
-    assert grid.mixture_datasets("lang0_n80000") == ["vqav2", "aokvqa"]
+    assert grid.mixture_datasets(Mix(100, 80000)) == ["squad", "cosmosqa", "strategyqa", "commonsenseqa", "arc"]
+    assert grid.mixture_datasets(Mix(0, 80000)) == ["vqav2", "aokvqa"]
+
+
+def names(runs):
+    return [str(run) for run in runs]
+
+
+def test_each_table_and_figure_reads_the_runs_of_its_settings():
+    grid = Grid(load("paper.yaml"))
+    llama, vicuna = ["6", "25", "87.5", "100"], ["6", "25", "50", "100"]  # the methods' % language, by mix order
+    assert names(grid.method_runs()) == ["llama2/pretrain"] + [f"llama2/lang{p}_n80000_seed42" for p in llama] + [
+        "vicuna/pretrain"
+    ] + [f"vicuna/lang{p}_n80000_seed42" for p in vicuna]
+    ratios = ["0", "6", "12.5", "25", "37.5", "50", "62.5", "75", "87.5", "100"]
+    assert grid.ratio_models == ["llama2"]
+    assert names(grid.ratio_runs()) == [f"llama2/lang{p}_n80000_seed42" for p in ratios]
+    assert names(grid.scaling_runs()) == ["llama2/pretrain"] + [
+        f"llama2/lang100_n{n}_seed42" for n in (20000, 40000, 60000, 80000)
+    ] + ["vicuna/pretrain", "vicuna/lang100_n80000_seed42"]
+    assert len(grid.compared_runs()) == 16 and set(grid.compared_runs()) == set(grid.method_runs() + grid.ratio_runs())
+    assert grid.token_runs(["vicuna"]) == [Run("vicuna", Mix(p, 80000), 42) for p in vicuna]
+    table2 = ["0", "6", "25", "87.5", "100"]  # the paper's rows: the methods and vision only
+    assert names(grid.recipe_runs()) == [f"llama2/lang{p}_n80000_seed42" for p in table2] + [
+        f"vicuna/lang{p}_n80000_seed42" for p in vicuna
+    ]
+    assert grid.methods_of("vicuna", Mix(50, 80000)) == ["mlan_v"] and grid.methods_of("llama2", Mix(0, 80000)) == []
+    assert [grid.method_of(run) for run in grid.method_runs()[:5]] == [
+        "pretrain",
+        "llava",
+        "cambrian",
+        "mlan_v",
+        "mlan",
+    ]
 
 
 def test_more_seeds_multiply_runs():
@@ -113,8 +146,14 @@ def test_paper_grid_dry_run(workflow):
         "evaluate": "19",
         "run_scores": "19",
         "scores": "1",
-        "table": "4",
-        "figure": "4",
+        "table1": "1",
+        "table2": "1",
+        "table5": "1",
+        "table6": "1",
+        "figure5": "1",
+        "figure6": "1",
+        "figure7": "1",
+        "figure8": "1",
         "diversity": "1",
         "comparison": "1",
         "total": "146",
@@ -158,3 +197,16 @@ def test_multi_node_training_with_uneven_tasks_is_refused(workflow):
     )
     assert result.returncode != 0
     assert "tasks (3) must be a multiple of nodes (2)" in result.stdout + result.stderr
+
+
+def test_command_line_values_merge_over_the_embedded_default(workflow, tmp_path):
+    # one key changed, the rest the embedded default's: mixtures of 240, not a config error
+    result = snakemake(workflow, "-n", "--config", "budget=240")
+    assert "results/mixtures/lang87.5_n240/seed42/train.json" in result.stdout and "_n480/" not in result.stdout
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("seeds: [1, 2]\n")
+    result = snakemake(workflow, "-n", f"--configfile={overlay}", "results/mixtures/lang50_n480/seed2/train.json")
+    assert "rule mixture" in result.stdout
+    # a whole grid replaces the default: no toy model joins the paper's
+    result = snakemake(workflow, "-n", "all", "--configfile=config/paper.yaml", "--config", "budget=800")
+    assert "results/models/tiny" not in result.stdout and "lang100_n800" in result.stdout

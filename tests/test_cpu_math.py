@@ -43,12 +43,12 @@ def test_first_multithreaded_vector_math_call_is_accurate_after_initialization()
 def test_loading_a_model_initializes_vector_math_first(tmp_path, monkeypatch):
     import transformers
 
-    import mlan.model
+    import mlan.training.model
 
     order = []
-    monkeypatch.setattr(mlan.model, "initialize_vector_math", lambda: order.append("vector math"))
+    monkeypatch.setattr(mlan.training.model, "initialize_vector_math", lambda: order.append("vector math"))
     loading = classmethod(lambda cls, *args, **kwargs: order.append("weights"))
     monkeypatch.setattr(transformers.LlavaForConditionalGeneration, "from_pretrained", loading)
     (tmp_path / "config.json").write_text("{}")
-    mlan.model.load_model(tmp_path)
+    mlan.training.model.load_model(tmp_path)
     assert order == ["vector math", "weights"]

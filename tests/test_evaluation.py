@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from mlan.data.records import read_records
 from mlan.evaluation.metrics import pope
 from mlan.evaluation.prompts import Protocol, eval_items
 from mlan.evaluation.run import evaluate
-from mlan.records import read_records
 
 BENCHMARKS = ("boolq", "race", "pope", "ai2d", "scienceqa")
 
@@ -27,7 +27,7 @@ def prompt_files(world, folder, protocol, instructions):
 def evaluated(world, tmp_path_factory, request):
     from conftest import ROOT
 
-    from mlan.templates import Instructions
+    from mlan.data.templates import Instructions
 
     instructions = Instructions.load(ROOT / "config" / "instructions.yaml")
     root = tmp_path_factory.mktemp("evaluated")
@@ -76,7 +76,7 @@ def test_pope_f1_recomputed_from_the_predictions_file(evaluated):
 def test_loglikelihood_protocol_on_language_rows(world, tmp_path):
     from conftest import ROOT
 
-    from mlan.templates import Instructions
+    from mlan.data.templates import Instructions
 
     protocol = Protocol(mode="loglikelihood", batch_size=4)
     instructions = Instructions.load(ROOT / "config" / "instructions.yaml")

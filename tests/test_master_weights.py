@@ -10,8 +10,9 @@ from conftest import FAST
 from safetensors.torch import load_file
 
 from mlan.errors import MlanError
-from mlan.master_weights import MasterWeightAdamW, full_precision_weights
-from mlan.train import Settings, precision, train
+from mlan.training.master_weights import MasterWeightAdamW, full_precision_weights
+from mlan.training.settings import Settings, precision
+from mlan.training.train import train
 
 
 def small_model(seed: int) -> torch.nn.Module:

@@ -6,18 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlan.errors import ConfigError
-from mlan.mixture import (
+from mlan.data.mixture import (
     build_mixture,
     language_count,
-    mix_name,
-    parse_mix,
     quotas,
     sample_indices,
     split_evenly,
     write_json,
 )
-from mlan.records import Record
+from mlan.data.records import Record
+from mlan.errors import ConfigError
+from mlan.names import Mix, Run
 
 PAPER_GROUPS = {
     "text": {"qa": ["squad", "cosmosqa"], "cr": ["strategyqa", "commonsenseqa", "arc"]},
@@ -87,12 +86,26 @@ def test_bootstrap_only_when_short(available, quota, seed):
         assert Counter(picked[:available]) == Counter(range(available))
 
 
-def test_mix_names_round_trip():
-    assert mix_name(87.5, 80000) == "lang87.5_n80000"
-    assert mix_name(100.0, 20000) == "lang100_n20000"
-    assert parse_mix("lang12.5_n80000") == (Fraction(25, 2), 80000)
+def test_mix_and_run_names_round_trip():
+    assert str(Mix(87.5, 80000)) == "lang87.5_n80000"
+    assert str(Mix(100.0, 20000)) == "lang100_n20000"
+    assert Mix.parse("lang12.5_n80000") == Mix(Fraction(25, 2), 80000)
+    assert Mix.parse("lang12.5_n80000").percent == Fraction(25, 2)
+    assert sorted([Mix(50, 480), Mix(100, 240), Mix(0, 480)]) == [Mix(100, 240), Mix(0, 480), Mix(50, 480)]
     with pytest.raises(ConfigError, match="lang<percent>_n<budget>"):
-        parse_mix("mlan_80k")
+        Mix.parse("mlan_80k")
+    with pytest.raises(ConfigError, match="not within 0..100"):
+        Mix.parse("lang150_n80")
+    run = Run.parse("tiny", "lang12.5_n480_seed7")
+    assert (run.mix, run.seed, run.name, str(run)) == (
+        Mix(12.5, 480),
+        7,
+        "lang12.5_n480_seed7",
+        "tiny/lang12.5_n480_seed7",
+    )
+    assert Run.parse("tiny", "pretrain") == Run("tiny") and Run("tiny").is_pretrain
+    with pytest.raises(ConfigError, match="not a run name"):
+        Run.parse("tiny", "lang12.5_n480")
 
 
 def fake_records(name, count):

@@ -16,9 +16,17 @@ from hypothesis import strategies as st
 from safetensors.torch import load_file
 
 from mlan.errors import ConfigError
-from mlan.sampler import ModalityGroupedSampler, PackedBatchSampler, plan_rows
-from mlan.train import INTERRUPTED_EXIT_CODE, Settings, train
-from mlan.training_data import IGNORE_INDEX, Collator, ConversationDataset, PackCollator, Packed, load_instances
+from mlan.training.sampler import ModalityGroupedSampler, PackedBatchSampler, plan_rows
+from mlan.training.settings import Settings
+from mlan.training.train import INTERRUPTED_EXIT_CODE, train
+from mlan.training.training_data import (
+    IGNORE_INDEX,
+    Collator,
+    ConversationDataset,
+    PackCollator,
+    Packed,
+    read_mixture,
+)
 
 PACKED = {**FAST, "pack_tokens": 512}
 
@@ -79,7 +87,7 @@ def padded_and_packed(world, modality):
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(world / "base")
-    instances = [i for i in load_instances(world / "mix50.json", "finetune") if bool(i.get("image")) == modality]
+    instances = [i for i in read_mixture(world / "mix50.json") if bool(i.get("image")) == modality]
     dataset = ConversationDataset(instances[:6], processor, world / "images", "vicuna_v1", 256)
     items = [dataset[i] for i in range(6)]
     padded = Collator(processor.tokenizer.pad_token_id)(items)
@@ -90,7 +98,7 @@ def padded_and_packed(world, modality):
 
 @pytest.mark.parametrize("modality", [False, True], ids=["text", "image"])
 def test_packed_rows_give_the_padded_loss_and_gradients(world, modality):
-    from mlan.model import load_model, use_packed_attention
+    from mlan.training.model import load_model, use_packed_attention
 
     padded, rows, answers = padded_and_packed(world, modality)
     model = load_model(world / "base")
@@ -110,7 +118,7 @@ def test_packed_rows_give_the_padded_loss_and_gradients(world, modality):
 
 
 def run(world, output, settings, **kwargs):
-    arguments = [sys.executable, "-m", "mlan.train", "--stage", "finetune", "--base", str(world / "base")]
+    arguments = [sys.executable, "-m", "mlan.training.train", "--stage", "finetune", "--base", str(world / "base")]
     arguments += ["--data", str(world / "mix50.json"), "--images", str(world / "images"), "--output", str(output)]
     arguments += ["--checkpoints", str(output) + ".ckpt", "--settings", json.dumps(settings)]
     return subprocess.Popen(arguments, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
@@ -172,9 +180,7 @@ def test_packed_dataset_reads_index_and_row(world):
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(world / "base")
-    dataset = ConversationDataset(
-        load_instances(world / "mix50.json", "finetune"), processor, world / "images", "vicuna_v1", 256
-    )
+    dataset = ConversationDataset(read_mixture(world / "mix50.json"), processor, world / "images", "vicuna_v1", 256)
     item = Packed(dataset)[(3, 1)]
     assert item["row"] == 1 and torch.equal(item["input_ids"], dataset[3]["input_ids"])
     assert dataset.lengths()[3] == len(item["input_ids"])

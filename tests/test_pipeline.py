@@ -7,13 +7,15 @@ from contextlib import contextmanager
 
 import pytest
 import yaml
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, result_digests, snakemake
 
+from mlan.data.mixture import quotas
+from mlan.data.sources import ALL_DATASETS
 from mlan.grid import Grid
-from mlan.mixture import parse_mix, quotas
-from mlan.sources import ALL_DATASETS
 
 pytestmark = pytest.mark.pipeline
+TABLES = {f"table{n}": 1 for n in (1, 2, 5, 6)}
+FIGURES = {f"figure{n}": 1 for n in (5, 6, 7, 8)}
 
 
 def planned_jobs(workdir, *targets):
@@ -53,7 +55,7 @@ def test_every_data_target_is_built(default_run, grid):
 
 def test_mixture_stats_follow_the_papers_rules(default_run, grid):
     for mix in grid.all_mixes():
-        percent, budget = parse_mix(mix)
+        percent, budget = mix.percent, mix.budget
         folder = default_run / f"results/mixtures/{mix}/seed42"
         stats = json.loads((folder / "stats.json").read_text())
         instances = json.loads((folder / "train.json").read_text())
@@ -96,13 +98,13 @@ def test_tiny_models_are_pretrained_and_finetuned(default_run, grid):
 
 def test_every_run_is_evaluated_and_tuning_beats_pretraining(default_run, grid):
     benchmarks = ("race", "openbookqa", "boolq", "hellaswag", "gqa", "realworldqa", "ai2d", "pope", "scienceqa")
-    runs = ["pretrain"] + [f"{run.mix}_seed{run.seed}" for run in grid.runs()]
+    runs = [run.name for run in grid.evaluated_runs()]
     averages = {}
     for run in runs:
         results = [json.loads((default_run / f"results/eval/tiny/{run}/{b}.json").read_text()) for b in benchmarks]
         assert all(r["n"] > 0 and 0 <= r["score"] <= 100 for r in results)
         averages[run] = sum(r["score"] for r in results) / len(results)
-    tuned = [averages[f"{mix}_seed42"] for mix in grid.mixes("tiny") if mix.endswith("_n480")]
+    tuned = [averages[f"{mix}_seed42"] for mix in grid.full_budget_mixes("tiny")]
     assert sum(tuned) / len(tuned) > averages["pretrain"] + 5, averages
 
 
@@ -114,7 +116,7 @@ def test_every_table_and_figure_is_rendered(default_run):
         for suffix in ("png", "pdf"):
             assert (default_run / f"results/figures/figure{n}.{suffix}").stat().st_size > 1000
     scores = (default_run / "results/scores.csv").read_text().splitlines()
-    assert scores[0] == "model,method,mix,seed,benchmark,metric,score" and len(scores) > 90
+    assert scores[0] == "model,method,mix,percent,budget,seed,benchmark,metric,score" and len(scores) > 90
     assert "Published cells: 99; reproduced: 63; missing: 36." in (default_run / "results/comparison.md").read_text()
     diversity = json.loads((default_run / "results/diversity.json").read_text())
     assert {s: v["n"] for s, v in diversity["settings"].items()} == {
@@ -128,7 +130,7 @@ def test_changing_one_run_reruns_only_what_uses_it(default_run):
     # a budget-scaling run: only Figure 7 and scores.csv use it (Snakemake compares the
     # checksums of small inputs, so the content must change, not just the time stamp)
     with edited(default_run / "results/eval/tiny/lang100_n240_seed42/race.json"):
-        assert planned_jobs(default_run) == {"run_scores": 1, "scores": 1, "figure": 1, "all": 1}
+        assert planned_jobs(default_run) == {"run_scores": 1, "scores": 1, "figure7": 1, "all": 1}
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
@@ -136,7 +138,7 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     jobs = planned_jobs(fresh, "results/figures/figure6.png")
     # the six full-budget mixtures of the ratio grid and methods, not the budget-scaling ones
     assert jobs["finetune"] == 6 and jobs["evaluate"] == 6 and jobs["mixture"] == 6
-    assert jobs["figure"] == 1 and "table" not in jobs and "diversity" not in jobs and "comparison" not in jobs
+    assert jobs["figure6"] == 1 and jobs.keys().isdisjoint({"table1", "table5", "figure5", "diversity", "comparison"})
 
 
 def test_the_comparison_reads_every_published_setting(tmp_path):
@@ -159,7 +161,9 @@ def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
     with edited(default_run / "config/instructions.yaml"):
         expected = {"mixture": 9, "count_tokens": 9, "finetune": 9, "eval_prompts": 9, "evaluate": 10, "all": 1}
         # every score changes; Figure 8 (the data's questions) does not
-        expected |= {"run_scores": 10, "scores": 1, "table": 4, "figure": 3, "comparison": 1}
+        expected |= (
+            {"run_scores": 10, "scores": 1, "comparison": 1} | TABLES | {"figure5": 1, "figure6": 1, "figure7": 1}
+        )
         assert planned_jobs(default_run) == expected
     assert planned_jobs(default_run) == {}
 
@@ -179,12 +183,12 @@ def test_editing_one_adapter_reruns_that_dataset_and_what_uses_it(default_run):
         "all": 1,
         "run_scores": 10,
         "scores": 1,
-        "table": 4,
-        "figure": 4,
+        **TABLES,
+        **FIGURES,
         "diversity": 1,
         "comparison": 1,
     }
-    with edited(default_run / "mlan/sources/arc.py"):
+    with edited(default_run / "mlan/data/sources/arc.py"):
         assert planned_jobs(default_run) == expected
 
 
@@ -214,3 +218,52 @@ def test_bad_row_in_a_local_copy_is_named_before_training(workflow):
     message = "dataset 'squad', file 'squad.jsonl', row 1: missing field 'question'"
     assert message in result.stderr + result.stdout
     assert not (workflow / "results/data/squad.jsonl").exists()
+
+
+def test_stale_files_on_disk_change_no_table_figure_or_score(default_run):
+    # leftovers of an earlier grid: a token count of another budget, the scores of a run
+    # no longer in the grid, the result of a benchmark no longer evaluated
+    stale = {
+        "results/tokens/tiny/lang50_n960/seed42.json": "results/tokens/tiny/lang50_n480/seed42.json",
+        "results/scores/tiny/lang37.5_n480_seed42.csv": "results/scores/tiny/lang50_n480_seed42.csv",
+        "results/eval/tiny/pretrain/mmlu.json": "results/eval/tiny/pretrain/race.json",
+    }
+    before = result_digests(default_run)
+    try:
+        for path, model in stale.items():
+            (default_run / path).parent.mkdir(parents=True, exist_ok=True)
+            text = (default_run / model).read_text().replace("480", "960").replace("race", "mmlu")
+            (default_run / path).write_text(text.replace("lang50", "lang37.5"))
+        aggregates = ["run_scores", "scores", "comparison"] + [*TABLES, *FIGURES]
+        snakemake(default_run, "--forcerun", *aggregates)
+        after = result_digests(default_run)
+    finally:
+        for path in stale:
+            (default_run / path).unlink(missing_ok=True)
+        (default_run / "results/tokens/tiny/lang50_n960").rmdir()
+    assert {path: digest for path, digest in after.items() if path not in stale} == before
+
+
+def test_changing_a_methods_ratio_reruns_only_that_method_and_what_aggregates_it(default_run, tmp_path):
+    # mlan_v: 87.5% -> 37.5% language (an overlay merged over the embedded default)
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("models: {tiny: {methods: {mlan_v: 37.5}}}\n")
+    jobs = planned_jobs(default_run, f"--configfile={overlay}")
+    assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1, "run_scores": 1, "scores": 1,
+                    "comparison": 1, "all": 1, **TABLES, "figure5": 1, "figure6": 1}  # fmt: skip
+
+
+def test_a_score_file_carries_only_the_benchmarks_evaluated(default_run, tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(
+        "evaluation: {benchmarks: [race, openbookqa, boolq, hellaswag, gqa, realworldqa, ai2d, scienceqa]}\n"
+    )
+    target = "results/scores/tiny/pretrain.csv"
+    before = (default_run / target).read_text()
+    try:
+        snakemake(default_run, target, f"--configfile={overlay}")  # pope's result stays on disk, unread
+        benchmarks = {line.split(",")[6] for line in (default_run / target).read_text().splitlines()[1:]}
+        assert benchmarks == {"race", "openbookqa", "boolq", "hellaswag", "gqa", "realworldqa", "ai2d", "scienceqa"}
+    finally:
+        snakemake(default_run, target)
+    assert (default_run / target).read_text() == before

@@ -9,9 +9,9 @@ import torch
 from PIL import Image
 
 from mlan.errors import SourceError
-from mlan.model import build_base_model
-from mlan.processor import build_processor, save_processor
 from mlan.standin.weights import save_clip, save_llm
+from mlan.training.model import build_base_model
+from mlan.training.processor import build_processor, save_processor
 
 TEXTS = [
     "A chat between a curious user and an artificial intelligence assistant.",

@@ -19,14 +19,14 @@ from test_training import changed, run_training, weights
 
 from mlan import atomic
 from mlan.atomic import DiskFullError
-from mlan.checkpoints import check_checkpoint
-from mlan.download import fetch_hub, fetch_toy
+from mlan.data.download import fetch_hub, fetch_toy
+from mlan.data.images import ImageStore
+from mlan.data.mixture import write_json
+from mlan.data.normalize import normalize_dataset
+from mlan.data.records import Record, write_records
 from mlan.errors import SourceError
-from mlan.images import ImageStore
-from mlan.mixture import write_json
-from mlan.normalize import normalize_dataset
-from mlan.records import Record, write_records
-from mlan.train import prepare_checkpoints
+from mlan.training.checkpoints import check_checkpoint
+from mlan.training.train import prepare_checkpoints
 
 SETTINGS = {**FAST, "epochs": 2, "save_steps": 2}  # 20 steps, a checkpoint every 2
 

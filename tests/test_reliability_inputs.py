@@ -14,11 +14,11 @@ import yaml
 from conftest import ROOT, snakemake
 
 from mlan.config import check_config
+from mlan.data.normalize import normalize_dataset
+from mlan.data.sources import adapter, toy_generator
+from mlan.data.templates import Instructions
 from mlan.errors import ConfigError, MlanError, RowError, SourceError
 from mlan.grid import Grid
-from mlan.normalize import normalize_dataset
-from mlan.sources import adapter, toy_generator
-from mlan.templates import Instructions
 
 SCHEMA = ROOT / "config" / "schema.yaml"
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

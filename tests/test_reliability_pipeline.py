@@ -19,7 +19,7 @@ import yaml
 from conftest import copy_workflow, result_digests, snakemake
 from safetensors.torch import load_file
 
-from mlan.checkpoints import check_checkpoint
+from mlan.training.checkpoints import check_checkpoint
 
 pytestmark = pytest.mark.pipeline
 

@@ -8,10 +8,12 @@ import pytest
 from conftest import ROOT
 from scipy.stats import norm
 
+from mlan.results import figures
+from mlan.results.aggregate import read_tokens
 from mlan.results.cli import main as render
 from mlan.results.diversity import pair_similarities, stars, summarize, z_test
 from mlan.results.scores import read_scores
-from mlan.results.tables import table1, table5
+from mlan.results.tables import CAPTIONS, table1, table2, table5, table6, write_table
 
 PAPER = ROOT / "config" / "paper_scores.csv"
 # The averages the paper prints: (language, vision, overall) per row of Table 1 and Table 5.
@@ -32,8 +34,13 @@ LLAVA_CHANGES = (26.2, 21.0, 15.3, 31.0, 23.3)
 WITHIN = 0.1 + 1e-9  # the inputs themselves are rounded to 0.1
 
 
+def published(table: str) -> pd.DataFrame:
+    scores = read_scores([PAPER])
+    return scores[scores["source"] == table].drop(columns="source")
+
+
 def test_table1_averages_from_the_papers_numbers_match_its_printed_averages():
-    numbers, _ = table1(read_scores([PAPER]))
+    numbers, _ = table1(published("table1"))
     for _, row in numbers.iterrows():
         printed = TABLE1_PRINTED[(row["model"], row["method"])]
         assert row["language_avg"] == pytest.approx(printed[0], abs=WITHIN)
@@ -46,9 +53,9 @@ def test_table1_averages_from_the_papers_numbers_match_its_printed_averages():
 
 
 def test_table5_averages_from_the_papers_numbers_match_its_printed_averages():
-    scores = read_scores([PAPER])
-    numbers, shown = table5(scores[scores["method"].isin(["", "pretrain"]) | (scores["model"] == "llama2")])
-    numbers = numbers[numbers["model"] == "llama2"].set_index("percent")
+    numbers, shown = table5(published("table5"))
+    assert set(numbers["model"]) == {"llama2"} and numbers["seeds"].eq(1).all()
+    numbers = numbers.set_index("percent")
     for percent, printed in TABLE5_PRINTED.items():
         row = numbers.loc[percent]
         assert (row["language_avg"], row["vision_avg"], row["overall_avg"]) == pytest.approx(printed, abs=WITHIN)
@@ -60,6 +67,8 @@ def test_several_seeds_give_mean_and_standard_deviation():
             "model": "m",
             "method": "mlan",
             "mix": "lang100_n80",
+            "percent": 100.0,
+            "budget": 80,
             "seed": seed,
             "benchmark": b,
             "metric": {"pope": "f1", "scienceqa": "mean_accuracy"}.get(b, "accuracy"),
@@ -92,32 +101,58 @@ def test_similarities_of_identical_questions_are_one():
     assert summary["settings"]["vision-vision"]["n"] == 50 and len(summary["z_tests"]) == 3
 
 
-def test_cli_renders_every_table_and_figure(tmp_path):
-    scores = tmp_path / "scores.csv"
-    read_scores([PAPER]).drop(columns="source").to_csv(scores, index=False)
-    tokens = tmp_path / "tokens" / "llama2"
-    for mix, count in (("lang100_n80000", 10_110_681), ("lang87.5_n80000", 14_939_955), ("lang0_n80000", 46_360_439)):
-        (tokens / mix).mkdir(parents=True)
-        methods = {"lang100_n80000": ["mlan"], "lang87.5_n80000": ["mlan_v"], "lang0_n80000": []}[mix]
-        (tokens / mix / "seed42.json").write_text(json.dumps({"model": "llama2", "mix": mix, "seed": 42,
-                                                              "total_tokens": count, "methods": methods}))  # fmt: skip
-    diversity = tmp_path / "diversity.json"
-    sims = {"vision-vision": np.full(20, 0.5) + np.linspace(0, 0.1, 20), "language-language": np.linspace(0, 0.4, 20),
-            "language-vision": np.linspace(0.05, 0.35, 20)}  # fmt: skip
-    diversity.write_text(json.dumps(summarize(sims)))
-    render(["--scores", str(scores), "--tokens", str(tmp_path / "tokens"), "--diversity", str(diversity),
-            "--paper", str(PAPER), "--compare-as", "llama2=llama2", "--out", str(tmp_path / "out")])  # fmt: skip
-    for name in ("table1", "table2", "table5", "table6"):
-        for suffix in ("csv", "md", "tex"):
-            assert (tmp_path / "out/tables" / f"{name}.{suffix}").stat().st_size > 0
-    for name in ("figure5", "figure6", "figure7", "figure8"):
-        for suffix in ("png", "pdf"):
-            assert (tmp_path / "out/figures" / f"{name}.{suffix}").stat().st_size > 1000
-    table2 = pd.read_csv(tmp_path / "out/tables/table2.csv")
-    assert table2["increase_vs_language_only"].round(2).tolist() == [0.0, 47.76, 358.53]  # as printed in Table 2
-    comparison = (tmp_path / "out/comparison.md").read_text()
-    assert "Published cells: 99; reproduced: 99; missing: 0. Mean absolute delta 0.0 points." in comparison
-    assert "Not in this grid (no model is compared as it): vicuna." in comparison
+def token_file(folder, mix: str, percent: float, count: int):
+    path = folder / f"{mix}.json"
+    path.write_text(json.dumps({"model": "llama2", "mix": mix, "percent": percent, "budget": 80000, "seed": 42,
+                                "total_tokens": count}))  # fmt: skip
+    return path
+
+
+TOKENS = (("lang100_n80000", 100, 10_110_681), ("lang87.5_n80000", 87.5, 14_939_955), ("lang0_n80000", 0, 46_360_439))
+
+
+def test_table2_names_the_recipes_and_gives_the_papers_increases(tmp_path):
+    tokens = read_tokens([token_file(tmp_path, *entry) for entry in TOKENS])
+    recipes = {"llama2": {"lang100_n80000": ["mlan"], "lang87.5_n80000": ["mlan_v"], "lang0_n80000": []}}
+    numbers, shown = table2(tokens, recipes)
+    assert numbers["increase_vs_language_only"].round(2).tolist() == [0.0, 47.76, 358.53]  # as printed in Table 2
+    assert shown["Setting"].tolist() == ["MLAN", "MLAN_v", "Vision only"]
+    assert shown["Number of tokens"].tolist()[1] == "14,939,955 (+47.76%)"
+
+
+def test_table6_needs_a_token_count_for_every_ratio(tmp_path):
+    scores = published("table5")
+    counted = [entry for entry in TOKENS if entry[1] != 87.5]
+    with pytest.raises(ValueError, match="no token count for llama2 at 87.5%"):
+        table6(scores[scores["percent"].isin([0, 87.5, 100])], read_tokens([token_file(tmp_path, *e) for e in counted]))
+    numbers, shown = table6(
+        scores[scores["percent"].isin([0, 100])], read_tokens([token_file(tmp_path, *e) for e in TOKENS])
+    )
+    assert numbers["tokens"].tolist() == [46_360_439, 10_110_681]
+
+
+def test_every_table_and_figure_renders(tmp_path):
+    tokens = read_tokens([token_file(tmp_path, *entry) for entry in TOKENS])
+    written = write_table(*table2(tokens, {}), tmp_path / "tables/table2", CAPTIONS["table2"])
+    ratios = published("table5")
+    written += write_table(*table6(ratios[ratios["percent"].isin([0, 87.5, 100])], tokens), tmp_path / "tables/table6",
+                           CAPTIONS["table6"])  # fmt: skip
+    diversity = {
+        "vision-vision": np.full(20, 0.5) + np.linspace(0, 0.1, 20),
+        "language-language": np.linspace(0, 0.4, 20),
+        "language-vision": np.linspace(0.05, 0.35, 20),
+    }
+    scaling = published("table1")
+    scaling = scaling[scaling["method"].isin(["pretrain", "mlan"])]
+    written += figures.figure5(published("table1"), tmp_path / "figures/figure5")
+    written += figures.figure6(published("table5"), tmp_path / "figures/figure6")
+    written += figures.figure7(scaling, 80000, tmp_path / "figures/figure7")
+    written += figures.figure8(summarize(diversity), tmp_path / "figures/figure8")
+    render(["table1", "table5", "--scores", str(PAPER), "--out", str(tmp_path)])
+    written += [tmp_path / "tables" / f"table{n}.{suffix}" for n in (1, 5) for suffix in ("csv", "md", "tex")]
+    assert len(written) == 20 and all(
+        path.stat().st_size > (1000 if path.suffix in (".png", ".pdf") else 100) for path in written
+    )
 
 
 def test_a_published_cell_without_a_reproduced_run_is_listed_as_missing():

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlan.errors import ConfigError
-from mlan.sampler import ModalityGroupedSampler, batch_layout
+from mlan.training.sampler import ModalityGroupedSampler, batch_layout
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_order_is_seeded_and_changes_per_epoch():
 
 
 def test_launch_uses_every_visible_gpu_or_one_process():
-    from mlan.launch import TORCHRUN, command
+    from mlan.training.launch import TORCHRUN, command
 
     assert command(["--stage", "finetune"], 0, env={}) is None
     assert command(["--stage", "finetune"], 8, env={"SLURM_PROCID": "0", "SLURM_NTASKS": "1"}) == [
@@ -82,14 +82,14 @@ def test_launch_uses_every_visible_gpu_or_one_process():
         "--standalone",
         "--nproc_per_node=8",
         "-m",
-        "mlan.train",
+        "mlan.training.train",
         "--stage",
         "finetune",
     ]
 
 
 def test_launch_on_two_nodes_meets_at_the_first_host():
-    from mlan.launch import TORCHRUN, command, first_host
+    from mlan.training.launch import TORCHRUN, command, first_host
 
     env = {"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "4321"}
     assert command(["--stage", "pretrain"], 8, env=env, head="gpu03") == [
@@ -100,7 +100,7 @@ def test_launch_on_two_nodes_meets_at_the_first_host():
         "--master_addr=gpu03",
         "--master_port=29821",
         "-m",
-        "mlan.train",
+        "mlan.training.train",
         "--stage",
         "pretrain",
     ]

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mlan.data.normalize import normalize_dataset
+from mlan.data.records import read_records
+from mlan.data.sources import adapter, toy_generator
+from mlan.data.sources.raw import RawSource
 from mlan.errors import ConfigError, RowError
-from mlan.normalize import normalize_dataset
-from mlan.records import read_records
-from mlan.sources import adapter, toy_generator
-from mlan.sources.raw import RawSource
 
 TEXT_DATASETS = ("cosmosqa", "strategyqa", "commonsenseqa", "arc", "race", "boolq", "openbookqa", "hellaswag")
 RACE_SKIP = "not the last question of its article"
@@ -635,7 +635,7 @@ def test_toy_hellaswag_has_wikihow_tags_that_get_cleaned(tmp_path):
 
 
 def test_hub_download_without_network_names_the_way_out(tmp_path, monkeypatch):
-    from mlan.download import fetch_hub
+    from mlan.data.download import fetch_hub
     from mlan.errors import SourceError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

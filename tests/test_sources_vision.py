@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from mlan.data.normalize import normalize_dataset
+from mlan.data.records import read_records
+from mlan.data.sources import toy_generator
+from mlan.data.sources.realworldqa import answer_letter, parse_question
 from mlan.errors import ConfigError, RowError
-from mlan.normalize import normalize_dataset
-from mlan.records import read_records
-from mlan.sources import toy_generator
-from mlan.sources.realworldqa import answer_letter, parse_question
 
 VISION_DATASETS = ("vqav2", "aokvqa", "realworldqa", "gqa", "ai2d", "pope", "scienceqa", "llava_pretrain")
 

@@ -2,9 +2,9 @@ import random
 
 import pytest
 
+from mlan.data.records import Record
+from mlan.data.templates import Instructions, conversation, human_turn
 from mlan.errors import ConfigError
-from mlan.records import Record
-from mlan.templates import Instructions, conversation, human_turn
 
 
 def record(**overrides):

@@ -1,9 +1,9 @@
 import pytest
 
-from mlan.conversation import VICUNA_SYSTEM, plain, vicuna_v1
+from mlan.data.conversation import VICUNA_SYSTEM, plain, vicuna_v1
 from mlan.errors import SourceError
-from mlan.processor import build_processor, train_tokenizer
-from mlan.tokens import count_tokens, image_tokens_per_image
+from mlan.training.processor import build_processor, train_tokenizer
+from mlan.training.tokens import count_tokens, image_tokens_per_image
 
 TURNS = [
     {"from": "human", "value": "<image>\nWhat color?"},

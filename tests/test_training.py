@@ -13,8 +13,10 @@ from conftest import FAST, ROOT, TINY
 from safetensors.torch import load_file
 
 from mlan.errors import SourceError
-from mlan.model import build_base_model
-from mlan.train import INTERRUPTED_EXIT_CODE, Settings, prepare_checkpoints, train, zero_vision_term
+from mlan.training.model import build_base_model
+from mlan.training.settings import Settings
+from mlan.training.train import INTERRUPTED_EXIT_CODE, prepare_checkpoints, train
+from mlan.training.trainer import zero_vision_term
 
 
 def weights(folder):
@@ -29,7 +31,7 @@ def run_training(world, stage, data, output, settings, **kwargs):
     arguments = [
         sys.executable,
         "-m",
-        "mlan.train",
+        "mlan.training.train",
         "--stage",
         stage,
         "--base",
@@ -191,7 +193,7 @@ def test_unloadable_hub_weights_are_named(world):
 
 
 def test_zero_vision_term_runs_the_tower_but_changes_nothing(world):
-    from mlan.model import load_model
+    from mlan.training.model import load_model
 
     model = load_model(world / "base")
     term = zero_vision_term(model, "cpu")
@@ -207,7 +209,7 @@ def test_zero_vision_term_runs_the_tower_but_changes_nothing(world):
     ids=["fp32", "bf16-master-weights", "gradient-checkpointing"],
 )
 def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path, precision):
-    """What `srun --ntasks=2 python -m mlan.launch` does on two nodes, here on one machine:
+    """What `srun --ntasks=2 python -m mlan.training.launch` does on two nodes, here on one machine:
     two torchrun agents (one per task) rendezvous on the first host and train one model with
     the global batch unchanged (bf16: DDP reduces the bf16 gradients the masters take). With
     gradient checkpointing, text-only steps leave the projector without a gradient, which
@@ -221,7 +223,7 @@ def test_two_slurm_tasks_meet_at_one_rendezvous_like_two_nodes(world, tmp_path, 
     for rank in (0, 1):
         env = {**os.environ, "SLURM_PROCID": str(rank), "SLURM_NTASKS": "2", "SLURM_JOB_ID": str(os.getpid())}
         env |= {"SLURM_STEP_NODELIST": "localhost", "CUDA_VISIBLE_DEVICES": ""}
-        command = [sys.executable, "-m", "mlan.launch", *arguments]
+        command = [sys.executable, "-m", "mlan.training.launch", *arguments]
         tasks.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
     outputs = [task.communicate(timeout=600)[0].decode() for task in tasks]
     assert [task.returncode for task in tasks] == [0, 0], "\n".join(output[-3000:] for output in outputs)

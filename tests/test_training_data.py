@@ -4,8 +4,8 @@ import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
-from mlan.conversation import plain, vicuna_v1
-from mlan.training_data import IGNORE_INDEX, Collator, encode
+from mlan.data.conversation import plain, vicuna_v1
+from mlan.training.training_data import IGNORE_INDEX, Collator, encode
 
 WORDS = [
     "<unk>",

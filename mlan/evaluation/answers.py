@@ -7,7 +7,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from mlan.records import LETTERS
+from mlan.data.records import LETTERS
 
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from mlan.conversation import generation_prompt
-from mlan.records import Record
-from mlan.templates import Instructions, human_turn
+from mlan.data.conversation import generation_prompt
+from mlan.data.records import Record
+from mlan.data.templates import Instructions, human_turn
 
 LANGUAGE_BENCHMARKS = ("race", "openbookqa", "boolq", "hellaswag")
 VISION_BENCHMARKS = ("gqa", "realworldqa", "ai2d", "pope")

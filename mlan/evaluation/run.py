@@ -12,13 +12,13 @@ from pathlib import Path
 import torch
 
 from mlan.atomic import atomic_open
+from mlan.data.mixture import write_json
+from mlan.data.records import LETTERS
 from mlan.errors import MlanError
 from mlan.evaluation.answers import Mapping, extract, is_correct
 from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, task_name
 from mlan.evaluation.metrics import score
 from mlan.evaluation.prompts import Protocol
-from mlan.mixture import write_json
-from mlan.records import LETTERS
 
 
 def read_items(path: Path) -> list[dict]:
@@ -50,7 +50,7 @@ def evaluate(
 ) -> dict[str, float]:
     from transformers import AutoProcessor
 
-    from mlan.model import load_model
+    from mlan.training.model import load_model
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = load_model(model_dir).to(device)

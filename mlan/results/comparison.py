@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlan.results.scores import BENCHMARKS, LABELS, METHODS, headline, with_mix_facts
-from mlan.results.tables import per_seed
+from mlan.results.aggregate import per_seed
+from mlan.results.scores import BENCHMARKS, LABELS, METHODS, headline
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Key each row by "pretrain" or its % language data at the model's full budget, so a
-    run at another budget (the embedded default) still meets the published recipe."""
-    frame = with_mix_facts(frame)
-    full = frame.groupby("model")["budget"].transform("max")
-    frame = frame[(frame["method"] == "pretrain") | (frame["budget"] == full)].copy()
+    """Key each row by "pretrain" or its % language data, so a run of another budget (the
+    embedded default's) meets the published recipe."""
+    frame = frame.copy()
     frame["key"] = [
         "pretrain" if m == "pretrain" else f"{p:g}" for m, p in zip(frame["method"], frame["percent"], strict=True)
     ]
@@ -23,7 +21,7 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
 def setting(key: str, methods: set[str]) -> str:
     if key == "pretrain":
         return "Pretrain"
-    names = ", ".join(METHODS[m] for m in sorted(methods) if m in METHODS)
+    names = ", ".join(METHODS.get(m, m) for m in sorted(methods))
     return f"{key}% language" + (f" ({names})" if names else "")
 
 

@@ -1,4 +1,5 @@
-"""Figures 5-8 of the paper with matplotlib, each as .png and .pdf."""
+"""Figures 5-8 of the paper with matplotlib, each as .png and .pdf, drawn from exactly the
+runs given (see mlan.results.aggregate)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mlan.results.scores import METHODS, with_mix_facts  # noqa: E402
-from mlan.results.tables import TABLE1_COLUMNS, over_seeds, per_seed, ratio_grid  # noqa: E402
+from mlan.results.aggregate import method_summary, ratio_summary, scaling_summary  # noqa: E402
+from mlan.results.scores import METHODS  # noqa: E402
 
 AVERAGES = {"language_avg": "Language", "vision_avg": "Vision", "overall_avg": "Overall"}
 
@@ -29,10 +30,9 @@ def save(figure, stem: str | Path) -> list[Path]:
 
 def figure5(scores: pd.DataFrame, stem) -> list[Path]:
     """Average language (left) and vision (right) scores per method; Pretrain dashed."""
-    rows = per_seed(scores[scores["method"].isin(list(METHODS))])
-    summary = over_seeds(rows, ["model", "method"], TABLE1_COLUMNS)
+    summary = method_summary(scores)
     models = list(dict.fromkeys(summary["model"]))
-    methods = [m for m in METHODS if m != "pretrain" and m in set(summary["method"])]
+    methods = [m for m in dict.fromkeys(summary["method"]) if m != "pretrain"]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     width = 0.8 / max(len(methods), 1)
     for axis, column in zip(axes, ("language_avg", "vision_avg"), strict=True):
@@ -40,7 +40,7 @@ def figure5(scores: pd.DataFrame, stem) -> list[Path]:
             part = summary[summary["method"] == method].set_index("model").reindex(models)
             errors = part[f"{column}_std"] if part[f"{column}_std"].any() else None
             axis.bar(np.arange(len(models)) + (k - (len(methods) - 1) / 2) * width, part[column], width,
-                     yerr=errors, label=METHODS[method], capsize=2)  # fmt: skip
+                     yerr=errors, label=METHODS.get(method, method), capsize=2)  # fmt: skip
         for position, model in enumerate(models):
             base = summary[(summary["model"] == model) & (summary["method"] == "pretrain")]
             if not base.empty:
@@ -70,16 +70,12 @@ def _average_lines(summary: pd.DataFrame, x: str, xlabel: str, stem) -> list[Pat
 
 def figure6(scores: pd.DataFrame, stem) -> list[Path]:
     """Average scores versus % language data (full budget)."""
-    return _average_lines(ratio_grid(scores), "percent", "% language data", stem)
+    return _average_lines(ratio_summary(scores), "percent", "% language data", stem)
 
 
-def figure7(scores: pd.DataFrame, stem) -> list[Path]:
+def figure7(scores: pd.DataFrame, full_budget: int, stem) -> list[Path]:
     """Average scores versus the share of the data budget (language-only); 0% = Pretrain."""
-    rows = with_mix_facts(per_seed(scores[(scores["method"] == "pretrain") | (scores["mix"] != "")]))
-    full = rows.groupby("model")["budget"].transform("max")
-    rows["share"] = np.where(rows["method"] == "pretrain", 0.0, 100.0 * rows["budget"] / full)
-    rows = rows[(rows["method"] == "pretrain") | (rows["percent"] == 100)].drop_duplicates(["model", "mix", "seed"])
-    summary = over_seeds(rows, ["model", "share"], TABLE1_COLUMNS).sort_values(["model", "share"])
+    summary = scaling_summary(scores, full_budget)
     return _average_lines(summary, "share", "% of the data budget (language-only)", stem)
 
 

@@ -1,4 +1,5 @@
-"""Long-format scores: one row per (model, method, mix, seed, benchmark, metric)."""
+"""Long-format scores: one row per (run, benchmark, metric), the run spelled out as model,
+method, mix, percent, budget and seed, so nothing downstream parses a name."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlan.mixture import parse_mix
+from mlan.names import Run
 
-COLUMNS = ["model", "method", "mix", "seed", "benchmark", "metric", "score"]
+COLUMNS = ["model", "method", "mix", "percent", "budget", "seed", "benchmark", "metric", "score"]
 LANGUAGE = ["race", "openbookqa", "boolq", "hellaswag"]
 VISION = ["gqa", "realworldqa", "ai2d", "pope"]
 BENCHMARKS = LANGUAGE + VISION + ["scienceqa"]
@@ -21,23 +22,31 @@ LABELS = {
 METHODS = {"pretrain": "Pretrain", "llava": "LLaVA", "cambrian": "Cambrian-1", "mlan": "MLAN", "mlan_v": "MLAN_v"}
 
 
-def run_rows(folder: Path, model: str, run: str, method: str) -> list[dict]:
-    """Every numeric metric of one evaluated run (``results/eval/{model}/{run}/``)."""
-    mix, seed = ("", "") if run == "pretrain" else tuple(run.rsplit("_seed", 1))
+def run_rows(files: list[str | Path], run: Run, method: str) -> list[dict]:
+    """Every numeric metric of one evaluated run, from exactly the given result files."""
+    if not files:
+        raise ValueError(f"run {run}: no evaluation result file given")
+    facts = {"model": run.model, "method": method, "mix": "", "percent": None, "budget": None, "seed": None}
+    if not run.is_pretrain:
+        facts |= {"mix": str(run.mix), "percent": float(run.mix.percent), "budget": run.mix.budget, "seed": run.seed}
     rows = []
-    for path in sorted(folder.glob("*.json")):
-        result = json.loads(path.read_text())
+    for path in files:
+        result = json.loads(Path(path).read_text())
         for metric, value in result["metrics"].items():
             if isinstance(value, (int, float)) and not metric.startswith("n_"):
-                rows.append({"model": model, "method": method, "mix": mix, "seed": seed,
-                             "benchmark": result["benchmark"], "metric": metric, "score": float(value)})  # fmt: skip
+                rows.append(facts | {"benchmark": result["benchmark"], "metric": metric, "score": float(value)})
     return rows
 
 
 def read_scores(paths: list[str | Path]) -> pd.DataFrame:
-    frames = [pd.read_csv(path, comment="#", dtype={"seed": str, "mix": str, "method": str}, keep_default_na=False)
-              for path in paths]  # fmt: skip
-    scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    """Score files concatenated; ``seed`` stays text ("" for Pretrain), a Pretrain row's
+    ``percent`` and ``budget`` are NaN."""
+    if not paths:
+        raise ValueError("no scores file given")
+    text = {"mix": str, "method": str, "seed": str}
+    empty = {"percent": [""], "budget": [""]}
+    frames = [pd.read_csv(path, comment="#", dtype=text, keep_default_na=False, na_values=empty) for path in paths]
+    scores = pd.concat(frames, ignore_index=True)
     missing = [column for column in COLUMNS if column not in scores]
     if missing:
         raise ValueError(f"scores file(s) {', '.join(map(str, paths))} lack the column(s) {', '.join(missing)}")
@@ -48,15 +57,6 @@ def headline(scores: pd.DataFrame) -> pd.DataFrame:
     """Only each benchmark's headline metric (POPE F1, ScienceQA mean, accuracy elsewhere)."""
     wanted = scores["benchmark"].map(lambda b: HEADLINE.get(b, "accuracy"))
     return scores[scores["metric"] == wanted]
-
-
-def with_mix_facts(scores: pd.DataFrame) -> pd.DataFrame:
-    """Adds ``percent`` (language share) and ``budget`` parsed from the mix name."""
-    scores = scores.copy()
-    facts = [parse_mix(mix) if mix else (None, None) for mix in scores["mix"]]
-    scores["percent"] = [float(p) if p is not None else None for p, _ in facts]
-    scores["budget"] = [b for _, b in facts]
-    return scores
 
 
 def averages(wide: pd.DataFrame) -> pd.DataFrame:

@@ -14,13 +14,13 @@ from pathlib import Path
 import yaml
 
 from mlan.config import check_config
-from mlan.conversation import VICUNA_SYSTEM
+from mlan.data.conversation import VICUNA_SYSTEM
+from mlan.data.normalize import normalize_dataset
+from mlan.data.sources import toy_generator
 from mlan.grid import Grid
-from mlan.normalize import normalize_dataset
-from mlan.processor import corpus
-from mlan.sources import toy_generator
 from mlan.standin.grid import ROWS, standin_config, weight_folders
 from mlan.standin.weights import save_clip, save_llm
+from mlan.training.processor import corpus
 
 VOCAB_SIZE = 1000
 HEADER = (

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
+from mlan.data.records import LETTERS
 from mlan.evaluation.answers import Mapping, extract, is_correct
-from mlan.records import LETTERS
 
 PROTOCOL = json.loads((Path(__file__).parent / "protocol.json").read_text())
 MAPPING = Mapping(**PROTOCOL["mapping"])

@@ -1,0 +1,1 @@
+"""Data stage: raw sources -> normalized records and images -> instruction mixtures."""

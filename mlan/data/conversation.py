@@ -1,0 +1,46 @@
+"""Conversation templates of LLaVA-1.5: ``plain`` (pretraining) and ``vicuna_v1`` (finetuning).
+
+Each returns the full text and the character spans that carry loss, so training can mask
+everything else and token counting sees exactly what the LLM processes.
+"""
+
+from __future__ import annotations
+
+from mlan.data.templates import IMAGE_TOKEN
+
+VICUNA_SYSTEM = (
+    "A chat between a curious user and an artificial intelligence assistant. "
+    "The assistant gives helpful, detailed, and polite answers to the user's questions."
+)
+EOS = "</s>"
+
+
+def vicuna_v1(turns: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """``SYSTEM USER: q ASSISTANT: a</s>USER: ...``; loss spans cover each answer and its ``</s>``."""
+    text, spans = VICUNA_SYSTEM + " ", []
+    for turn in turns:
+        if turn["from"] == "human":
+            text += f"USER: {turn['value']} ASSISTANT:"
+        else:
+            text += " "
+            start = len(text)
+            text += turn["value"] + EOS
+            spans.append((start, len(text)))
+    return text, spans
+
+
+def plain(turns: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """Pretraining as LLaVA: the image, the caption and a newline; only the caption and the
+    newline carry loss (the instruction is not shown)."""
+    caption = next(turn["value"] for turn in turns if turn["from"] == "gpt")
+    return IMAGE_TOKEN + caption + "\n", [(len(IMAGE_TOKEN), len(IMAGE_TOKEN) + len(caption) + 1)]
+
+
+TEMPLATES = {"vicuna_v1": vicuna_v1, "plain": plain}
+
+
+def generation_prompt(human: str, answer_prefix: str = "") -> str:
+    """What the model continues at evaluation: the Vicuna-v1 frame up to ``ASSISTANT:``,
+    then the protocol's answer prefix (the paper: ``The best answer is "``)."""
+    text = f"{VICUNA_SYSTEM} USER: {human} ASSISTANT:"
+    return f"{text} {answer_prefix}" if answer_prefix else text

@@ -1,0 +1,41 @@
+"""AI2D (test): multiple-choice questions on science diagrams. ``answer`` is the option
+index as a string ("2" -> "C"); rows have no id, so the id is the file stem plus the row index."""
+
+from pathlib import Path
+
+from mlan.data.images import image_bytes
+from mlan.data.records import letter
+from mlan.data.sources.raw import DatasetSpec, RawSource
+
+SPEC = DatasetSpec(
+    name="ai2d",
+    task="cr",
+    modality="vision",
+    answer_type="mc",
+    role="eval",
+    split="test",
+    hub_id="lmms-lab/ai2d",
+    parts={"main": "data/test-*.parquet"},
+)
+
+
+def normalize(source: RawSource, images):
+    for row in source.rows("main"):
+        with row.guard():
+            row_id = f"{Path(row.file).stem}-{row.index}"
+            raw_answer = str(row["answer"]).strip()
+            if not raw_answer.isdigit():
+                raise row.error(f"answer {raw_answer!r} is not an option index")
+            try:
+                answer = letter(int(raw_answer))
+                image = images.save(image_bytes(row["image"]), row_id)
+            except ValueError as error:
+                raise row.error(str(error)) from error
+            yield row.record(
+                SPEC,
+                id=row_id,
+                question=row["question"].strip(),
+                choices=[str(option) for option in row["options"]],
+                answer=answer,
+                image=image,
+            )

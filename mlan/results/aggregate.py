@@ -1,0 +1,96 @@
+"""The numbers behind the tables and figures, from exactly the runs they are given.
+
+The rules choose the runs (``mlan.grid.Grid.method_runs`` and friends); nothing here
+filters by budget or by name, so a stale file cannot slip in and a missing one is an error.
+With several seeds every number is the mean over seeds (averages are taken per seed
+first) with its standard deviation beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from mlan.results.scores import BENCHMARKS, METHODS, averages, headline
+
+SUMMARY_COLUMNS = [
+    "race", "openbookqa", "boolq", "hellaswag", "language_avg",
+    "gqa", "realworldqa", "ai2d", "pope", "vision_avg", "scienceqa", "overall_avg",
+]  # fmt: skip
+RUN_KEYS = ["model", "method", "mix", "percent", "budget", "seed"]
+
+
+def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: headline scores of the 9 benchmarks and the averages."""
+    if scores.empty:
+        raise ValueError("no scores to aggregate")
+    keyed = headline(scores).fillna({"percent": -1, "budget": -1})  # Pretrain has neither: kept as a key
+    wide = keyed.pivot_table(index=RUN_KEYS, columns="benchmark", values="score", aggfunc="mean")
+    missing = [b for b in BENCHMARKS if b not in wide]
+    if missing:
+        raise ValueError(f"scores lack the benchmark(s) {', '.join(missing)}")
+    incomplete = wide[wide[BENCHMARKS].isna().any(axis=1)]
+    if not incomplete.empty:
+        model, method, mix, *_ = incomplete.index[0]
+        absent = ", ".join(wide.columns[wide.loc[incomplete.index[0]].isna()])
+        raise ValueError(f"run {model}/{mix or method} lacks a score of {absent}")
+    rows = averages(wide.reset_index())
+    rows[["percent", "budget"]] = rows[["percent", "budget"]].replace(-1, float("nan"))
+    return rows
+
+
+def over_seeds(rows: pd.DataFrame, keys: list[str], columns: list[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
+    grouped = rows.groupby(keys, sort=False, dropna=False)[columns]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    result = mean.join(std.add_suffix("_std")).join(grouped.size().rename("seeds"))
+    return result.reset_index()
+
+
+def method_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 / Figure 5: per model and method (Pretrain first, then the paper's order)."""
+    summary = over_seeds(per_seed(scores), ["model", "method"])
+    order = {name: index for index, name in enumerate(METHODS)}
+    summary["order"] = summary["method"].map(lambda m: order.get(m, len(order)))
+    return summary.sort_values(["model", "order"], kind="stable").drop(columns="order").reset_index(drop=True)
+
+
+def ratio_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Tables 5/6 / Figure 6: per model and % language data."""
+    rows = per_seed(scores)
+    if rows["percent"].isna().any():
+        raise ValueError("the ratio grid is drawn from finetuned runs only; a Pretrain run was given")
+    return over_seeds(rows, ["model", "percent"]).sort_values(["model", "percent"])
+
+
+def scaling_summary(scores: pd.DataFrame, full_budget: int) -> pd.DataFrame:
+    """Figure 7: per model and share of the full budget (%); Pretrain is 0 %."""
+    rows = per_seed(scores)
+    rows["share"] = (100.0 * rows["budget"] / full_budget).fillna(0.0)
+    return over_seeds(rows, ["model", "share"]).sort_values(["model", "share"])
+
+
+def read_tokens(paths: list[str | Path]) -> pd.DataFrame:
+    """Token count files (results/tokens/...): one row per run."""
+    if not paths:
+        raise ValueError("no token count file given")
+    rows = []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        rows.append(
+            {key: data[key] for key in ("model", "mix", "percent", "budget", "seed")} | {"tokens": data["total_tokens"]}
+        )
+    return pd.DataFrame(rows).astype({"percent": float})
+
+
+def token_summary(tokens: pd.DataFrame) -> pd.DataFrame:
+    """Mean tokens (over seeds) per model and mixture, and the increase over the model's
+    language-only mixture (None where it has none)."""
+    summary = tokens.groupby(["model", "mix", "percent"], as_index=False)["tokens"].mean()
+    language_only = summary[summary["percent"] == 100].set_index("model")["tokens"]
+    summary["increase_vs_language_only"] = [
+        100.0 * (t / language_only[m] - 1) if m in language_only else None
+        for m, t in zip(summary["model"], summary["tokens"], strict=True)
+    ]
+    return summary.sort_values(["model", "tokens"])

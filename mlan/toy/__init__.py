@@ -1,6 +1,0 @@
-"""Small seeded copies of each dataset in its real raw on-disk form (the embedded default).
-
-Every ``mlan.toy.<dataset>`` module has ``generate(root, rows, seed)`` writing files that
-the matching adapter in ``mlan.sources`` reads unchanged. Toy tasks are learnable: the
-answer follows from the context or the image by a simple rule.
-"""

@@ -1,0 +1,1 @@
+"""Training stage: processor, model assembly, projector pretraining and instruction tuning."""

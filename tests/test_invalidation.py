@@ -1,0 +1,107 @@
+"""Editing a library module reruns exactly the jobs whose code imports it.
+
+The expected jobs come from an import graph built independently of the rules' own
+(``library`` in rules/common.smk reads the source with ``ast``; this test uses the
+bytecode scan of ``modulefinder``) and from each rule's entry points, written out here.
+"""
+
+import re
+from functools import cache
+from modulefinder import ModuleFinder
+
+import pytest
+from conftest import ROOT, snakemake
+from test_pipeline import edited
+
+pytestmark = pytest.mark.pipeline
+
+SCRIPT = "scripts/{}.py"
+TASK_CODE = ["mlan/evaluation/tasks/lm_eval/utils.py", "mlan/evaluation/tasks/lmms_eval/utils.py"]
+TRAINING = ["mlan/training/launch.py", "mlan/training/train.py"]  # launch runs train by name
+# Each rule's entry points: its script, the modules it runs or loads by name ({dataset}: the job's).
+ENTRY_POINTS = {
+    "fetch_source": [SCRIPT.format("fetch_source"), "mlan/data/toy/{dataset}.py"],  # the default's sources are toys
+    "normalize": [SCRIPT.format("normalize"), "mlan/data/sources/{dataset}.py"],
+    "mixture": [SCRIPT.format("build_mixture")],
+    "processor": [SCRIPT.format("build_processor")],
+    "count_tokens": [SCRIPT.format("count_tokens")],
+    "assemble_model": [SCRIPT.format("assemble_model")],
+    "pretrain": TRAINING,
+    "finetune": TRAINING,
+    "eval_prompts": [SCRIPT.format("eval_prompts")],
+    "evaluate": [SCRIPT.format("evaluate"), *TASK_CODE],
+    "run_scores": [SCRIPT.format("run_scores")],
+    "scores": [SCRIPT.format("concat_scores")],
+    "diversity": [SCRIPT.format("diversity")],
+    "comparison": [SCRIPT.format("comparison")],
+} | {f"table{n}": [SCRIPT.format(f"table{n}")] for n in (1, 2, 5, 6)}
+ENTRY_POINTS |= {f"figure{n}": [SCRIPT.format(f"figure{n}")] for n in (5, 6, 7, 8)}
+MODULES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "mlan").rglob("*.py"))
+
+
+@cache
+def imported_files(entry: str) -> frozenset[str]:
+    """The mlan files running ``entry`` can import (modulefinder, searching the repository only)."""
+    finder = ModuleFinder(path=[str(ROOT)])
+    finder.run_script(str(ROOT / entry))
+    files = {module.__file__ for module in finder.modules.values() if module.__file__}
+    return frozenset(str(p.relative_to(ROOT)) for p in map(type(ROOT), files) if p.is_relative_to(ROOT / "mlan"))
+
+
+def job_code(rule: str, log: str) -> set[str]:
+    dataset = log.rsplit("/", 1)[-1].removesuffix(".log")
+    entries = [entry.format(dataset=dataset) for entry in ENTRY_POINTS[rule]]
+    return {entry for entry in entries if entry.startswith("mlan/")} | set().union(*map(imported_files, entries))
+
+
+def dry_run(workdir, *args: str) -> dict[tuple[str, str], dict[str, str]]:
+    """(rule, log) -> the fields Snakemake prints (input, output, reason, ...) of every job
+    of a dry run."""
+    found = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", snakemake(workdir, "-n", *args).stdout):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        fields = dict(re.findall(r"^    (\w+): (.+)$", block, re.M))
+        if rule and "log" in fields:
+            found[(rule[1], fields["log"])] = fields
+    return found
+
+
+@pytest.fixture(scope="module")
+def jobs(default_run) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
+    """(rule, log) -> (outputs, inputs) of every job, as the rules declare them now."""
+    return {
+        job: (set(fields["output"].split(", ")), set(fields.get("input", "").split(", ")))
+        for job, fields in dry_run(default_run, "--forceall").items()
+    }
+
+
+def scheduled(default_run) -> dict[tuple[str, str], str]:
+    """(rule, log) -> reason of every job a dry run schedules."""
+    return {job: fields["reason"] for job, fields in dry_run(default_run).items()}
+
+
+def with_downstream(jobs, first: set) -> set:
+    """``first`` and every job that reads, directly or not, what they write."""
+    found, grew = set(first), True
+    while grew:
+        written = set().union(*(jobs[job][0] for job in found))
+        more = {job for job, (_, inputs) in jobs.items() if job not in found and inputs & written}
+        found, grew = found | more, bool(more)
+    return found
+
+
+def test_every_rule_has_its_entry_points_written_here(jobs):
+    assert {rule for rule, _ in jobs} == set(ENTRY_POINTS)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_editing_a_module_reruns_exactly_the_jobs_whose_code_imports_it(default_run, jobs, module):
+    importing = {job for job in jobs if module in job_code(*job)}
+    # declared: exactly the jobs whose code imports it have it among their inputs
+    assert {job for job, (_, inputs) in jobs.items() if module in inputs} == importing
+    with edited(default_run / module):
+        plan = scheduled(default_run)
+    # scheduled: those jobs and what depends on their outputs, nothing else; a job names the
+    # edit as its reason unless an upstream job reruns too (Snakemake then names that one)
+    assert set(plan) == with_downstream(jobs, importing)
+    assert {job for job, reason in plan.items() if module in reason} <= importing
