@@ -104,9 +104,13 @@ class Grid:
 
     @property
     def ratio_models(self) -> list[str]:
-        """The models of Tables 5/6 and Figure 6: those with a ratio grid (Llama 2 in the
-        paper), or all models when none has one."""
-        return [m for m in self.models if self.config["models"][m].get("ratio_grid")] or self.models
+        """The models of Tables 5/6 and Figure 6: those with a ratio grid (Llama 2 in the paper)."""
+        return [m for m in self.models if self.config["models"][m].get("ratio_grid")]
+
+    @property
+    def scaling_models(self) -> list[str]:
+        """The models of Figure 7: those with a budget scaling (Llama 2 in the paper)."""
+        return [m for m in self.models if self.config["models"][m].get("budget_scaling")]
 
     def full_budget_mixes(self, model: str) -> list[Mix]:
         return [mix for mix in self.mixes(model) if mix.budget == self.budget]
@@ -124,14 +128,22 @@ class Grid:
         ]
 
     def ratio_runs(self) -> list[Run]:
-        """Tables 5/6 and Figure 6: every full-budget mixture of the ratio models."""
-        return [run for model in self.ratio_models for run in self._runs(model, self.full_budget_mixes(model))]
-
-    def scaling_runs(self) -> list[Run]:
-        """Figure 7: the pretrain baseline and the language-only runs at every budget."""
+        """Tables 5/6 and Figure 6: the ratio grid of each ratio model, at the full budget
+        (a method's mixture outside the grid, like LLaVA's 6 %, belongs to Table 1)."""
         return [
             run
-            for model in self.models
+            for model in self.ratio_models
+            for run in self._runs(
+                model, sorted({Mix(p, self.budget) for p in self.config["models"][model]["ratio_grid"]})
+            )
+        ]
+
+    def scaling_runs(self) -> list[Run]:
+        """Figure 7: the pretrain baseline and the language-only runs at every budget of each
+        model with a budget scaling."""
+        return [
+            run
+            for model in self.scaling_models
             for run in self._runs(model, [mix for mix in self.mixes(model) if mix.percent == 100], pretrain=True)
         ]
 
@@ -140,18 +152,15 @@ class Grid:
         return sorted(set(self.method_runs()) | set(self.ratio_runs()), key=str)
 
     def recipe_runs(self) -> list[Run]:
-        """Table 2: each model's methods' mixtures, and its vision-only (0 %) and language-only
-        (100 %) full-budget mixtures where the grid has them (the paper's rows)."""
-        runs = []
-        for model in self.models:
-            methods = {self.method_mix(model, name) for name in self.config["models"][model]["methods"]}
-            ends = {mix for mix in self.full_budget_mixes(model) if mix.percent in (0, 100)}
-            runs += self._runs(model, sorted(methods | ends))
-        return runs
-
-    def token_runs(self, models: list[str]) -> list[Run]:
-        """Table 2 (all models) and Table 6 (ratio models): the full-budget runs' token counts."""
-        return [run for model in models for run in self._runs(model, self.full_budget_mixes(model))]
+        """Table 2: each model's methods' mixtures (the paper's rows: MLAN, MLAN_v, Cambrian-1,
+        LLaVA; its 46.36M tokens are LLaVA's 6 %, not a vision-only mixture)."""
+        return [
+            run
+            for model in self.models
+            for run in self._runs(
+                model, sorted({self.method_mix(model, m) for m in self.config["models"][model]["methods"]})
+            )
+        ]
 
     def mixture_datasets(self, mix: Mix) -> list[str]:
         """The training datasets a mixture draws from (quota above zero)."""

@@ -118,7 +118,7 @@ rule table6:
     """Table 6: training tokens and average scores per % language data."""
     input:
         scores=[score_file(run) for run in GRID.ratio_runs()],
-        tokens=[token_file(run) for run in GRID.token_runs(GRID.ratio_models)],
+        tokens=[token_file(run) for run in GRID.ratio_runs()],
         lib=library("scripts/table6.py"),
     output:
         csv=report("results/tables/table6.csv", category="Tables"),
@@ -223,6 +223,7 @@ rule comparison:
     """Reproduced versus published scores (Tables 1 and 5), cell by cell."""
     input:
         scores=[score_file(run) for run in GRID.compared_runs()],
+        tokens=[token_file(run) for run in GRID.recipe_runs()],
         paper="config/paper_scores.csv",
         lib=library("scripts/comparison.py"),
     output:
@@ -238,5 +239,6 @@ rule comparison:
             for model, spec in config["models"].items()
             if "compare_to" in spec
         },
+        recipes=recipes(GRID.models),
     script:
         "../scripts/comparison.py"

@@ -120,7 +120,9 @@ def architecture(wildcards):
     """What the processor and the assembly read of a model: its LLM and vision tower (not
     its recipes, so a changed ratio rebuilds neither)."""
     spec = config["models"][wildcards.model]
-    return {"llm": spec["llm"], "vision": spec["vision"]}
+    return {
+        key: spec[key] for key in ("llm", "vision", "image_aspect_ratio") if key in spec
+    }
 
 
 def is_tiny(model):
@@ -232,17 +234,34 @@ def eval_targets():
 
 
 def analysis_targets():
-    tables = [
-        f"results/tables/table{n}.{ext}"
-        for n in (1, 2, 5, 6)
-        for ext in ("csv", "md", "tex")
-    ]
-    figures = [
-        f"results/figures/figure{n}.{ext}"
-        for n in (5, 6, 7, 8)
-        for ext in ("png", "pdf")
-    ]
-    return ["results/scores.csv", "results/comparison.md"] + tables + figures
+    """Every table and figure the grid has runs for: Tables 5/6 and Figure 6 need a model
+    with a ratio grid, Figure 7 one with a budget scaling (said on start-up otherwise).
+    """
+    tables, figures = [1, 2], [5, 8]
+    if GRID.ratio_models:
+        tables, figures = tables + [5, 6], figures + [6]
+    else:
+        print(
+            "No model has a ratio_grid: no Table 5, Table 6 or Figure 6.",
+            file=sys.stderr,
+        )
+    if GRID.scaling_models:
+        figures.append(7)
+    else:
+        print("No model has a budget_scaling: no Figure 7.", file=sys.stderr)
+    return (
+        ["results/scores.csv", "results/comparison.md"]
+        + [
+            f"results/tables/table{n}.{ext}"
+            for n in tables
+            for ext in ("csv", "md", "tex")
+        ]
+        + [
+            f"results/figures/figure{n}.{ext}"
+            for n in figures
+            for ext in ("png", "pdf")
+        ]
+    )
 
 
 def all_targets():

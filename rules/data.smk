@@ -39,5 +39,6 @@ rule normalize:
         files=lambda wildcards: GRID.patterns(wildcards.dataset),
         options=lambda wildcards: GRID.dataset(wildcards.dataset).get("options", {}),
         on_bad_rows=lambda wildcards: GRID.on_bad_rows(wildcards.dataset),
+        real_data=lambda wildcards: GRID.source_kind(wildcards.dataset) != "toy",
     script:
         "../scripts/normalize.py"

@@ -31,5 +31,7 @@ rule count_tokens:
     resources:
         mem_mb=8000,
         runtime=60,
+    params:
+        token_count=config["analysis"]["token_count"],
     script:
         "../scripts/count_tokens.py"

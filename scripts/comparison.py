@@ -1,11 +1,23 @@
 from mlan.atomic import write_text
-from mlan.results.comparison import compare, markdown
+from mlan.results.aggregate import read_tokens
+from mlan.results.claims import TOKEN_MODEL, claims
+from mlan.results.comparison import compare, compare_tokens, markdown
 from mlan.results.scores import read_scores
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "comparison") as log:
-    aliases = snakemake.params.compare_as
+    aliases, recipes = snakemake.params.compare_as, snakemake.params.recipes
     published = read_scores([snakemake.input.paper])
-    table = compare(read_scores(snakemake.input.scores), published, aliases)
-    write_text(snakemake.output[0], markdown(table, aliases, sorted(set(published["model"]))))
-    log.info("%d published cells, %d reproduced", len(table), table["reproduced"].notna().sum())
+    scores, tokens = read_scores(snakemake.input.scores), read_tokens(snakemake.input.tokens)
+    table, counted = compare(scores, published, aliases), compare_tokens(tokens, published, aliases)
+    per_method = {
+        method: tokens[(tokens["model"] == model) & (tokens["mix"] == mix)]["tokens"].mean()
+        for model, paper_model in aliases.items()
+        if paper_model == TOKEN_MODEL
+        for mix, methods in recipes[model].items()
+        for method in methods
+    }
+    headline = claims(published, scores[scores["model"].isin(list(aliases))], per_method)
+    text = markdown(table, aliases, sorted(set(published["model"])), counted, headline)
+    write_text(snakemake.output[0], text)
+    log.info("%d published cells, %d reproduced", len(table) + len(counted), table["reproduced"].notna().sum())

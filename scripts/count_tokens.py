@@ -14,7 +14,7 @@ with rule_log(snakemake.log[0], "count_tokens") as log:
         facts = json.load(handle)
     with open(snakemake.input.train) as handle:
         instances = json.load(handle)
-    counts = count_tokens(instances, tokenizer, facts["tokens_per_image"])
+    counts = count_tokens(instances, tokenizer, facts["tokens_per_image"], snakemake.params.token_count)
     mix = Mix.parse(snakemake.wildcards.mix)
     counts.update(
         model=snakemake.wildcards.model,

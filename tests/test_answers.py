@@ -32,6 +32,10 @@ OFF = Mapping(option_text=False, true_false=False, number_words=False)
         ("The red ball, I think", "short", None, "red ball"),
         ("", "short", None, None),
         ("USER: what?", "short", None, None),
+        # the training targets' format: read after "the direct answer is"
+        ("Overall, the direct answer is: red", "short", None, "red"),
+        ("In short, the direct answer is: B. The rest", "mc", ["a", "b"], "B"),
+        ("So the direct answer is yes.", "yesno", None, "yes"),
     ],
 )
 def test_extraction_under_the_papers_protocol(generation, answer_type, choices, expected):

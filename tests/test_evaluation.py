@@ -51,6 +51,42 @@ def test_every_benchmark_has_a_result_and_predictions(evaluated, world):
         assert all(isinstance(p["output"], str) for p in predictions)  # generations from a harness
 
 
+def test_batched_generation_predicts_as_batch_one(evaluated, world, tmp_path):
+    # left padding with the attention mask: the same greedy outputs, on both harness paths
+    from conftest import ROOT
+
+    from mlan.data.templates import Instructions
+
+    out, _ = evaluated
+    protocol = Protocol(batch_size=1)
+    files = prompt_files(
+        world, tmp_path / "prompts", protocol, Instructions.load(ROOT / "config" / "instructions.yaml")
+    )
+    evaluate(world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {"model": "tiny"})
+
+    def outputs(folder, benchmark):
+        return [json.loads(line)["output"] for line in (folder / f"{benchmark}.predictions.jsonl").open()]
+
+    for benchmark in BENCHMARKS:
+        batched = outputs(out, benchmark)
+        assert len(set(batched)) > 1 and outputs(tmp_path / "out", benchmark) == batched, benchmark
+
+
+def test_the_protocol_sets_budgets_per_benchmark_and_the_language_frame(tmp_path):
+    from mlan.evaluation.harness import materialize
+
+    protocol = Protocol(max_new_tokens={"default": 20, "pope": 4, "scienceqa": 8}, language_frame="user_assistant")
+    assert [protocol.new_tokens(b) for b in ("race", "pope", "scienceqa")] == [20, 4, 8]
+    assert protocol.context("Q?", image=False) == 'User: Q?\nAssistant: The best answer is "'
+    assert protocol.context("<image>\nQ?", image=True).endswith('USER: <image>\nQ? ASSISTANT: The best answer is "')
+    for harness, task, budget in (("lmms_eval", "mlan_pope", 4), ("lm_eval", "mlan_scienceqa_text", 8),
+                                  ("lm_eval", "mlan_race", 20)):  # fmt: skip
+        materialize(harness, tmp_path / harness, {}, protocol, tmp_path)
+        settings = (tmp_path / harness / f"_generate_{task}.yaml").read_text()
+        assert f"max_{'gen_toks' if harness == 'lm_eval' else 'new_tokens'}: {budget}\n" in settings
+        assert f"include: _generate_{task}.yaml" in (tmp_path / harness / f"{task}.yaml").read_text()
+
+
 def test_both_harnesses_served_scienceqa(evaluated):
     out, _ = evaluated
     result = json.loads((out / "scienceqa.json").read_text())

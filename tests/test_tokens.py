@@ -2,8 +2,8 @@ import pytest
 
 from mlan.data.conversation import VICUNA_SYSTEM, plain, vicuna_v1
 from mlan.errors import SourceError
-from mlan.training.processor import build_processor, train_tokenizer
-from mlan.training.tokens import count_tokens, image_tokens_per_image
+from mlan.training.processor import build_processor, image_tokens_per_image, train_tokenizer
+from mlan.training.tokens import count_tokens
 
 TURNS = [
     {"from": "human", "value": "<image>\nWhat color?"},
@@ -43,6 +43,18 @@ def test_counts_are_tokenizer_lengths_plus_image_tokens(tokenizer):
     assert counts["images"] == 1 and counts["image_tokens"] == 576
     assert counts["total_tokens"] == expected_text + expected_vision + 576
     assert tokenizer("red").input_ids[0] == tokenizer.bos_token_id  # BOS counted, as the LLM sees it
+
+
+def test_content_counts_each_turns_text_alone(tokenizer):
+    with_image = {"conversations": TURNS, "image": "x/1.png"}
+    counts = count_tokens([with_image], tokenizer, tokens_per_image=576, count="content")
+    question = tokenizer("What color?", add_special_tokens=False).input_ids
+    answer = tokenizer("Overall, the direct answer is: red", add_special_tokens=False).input_ids
+    assert counts["text_tokens"] == len(question) + len(answer) and counts["count"] == "content"
+    framed = count_tokens([with_image], tokenizer, tokens_per_image=576, count="conversation")["text_tokens"]
+    assert framed > counts["text_tokens"] + 20  # the Vicuna system prompt alone
+    with pytest.raises(ValueError, match="analysis.token_count: 'words'"):
+        count_tokens([with_image], tokenizer, tokens_per_image=576, count="words")
 
 
 def test_missing_weights_folder_is_named(tmp_path):

@@ -142,6 +142,12 @@ def test_sigterm_then_rerun_equals_an_uninterrupted_run(world, tmp_path, precisi
     assert changed(whole_weights, resumed_weights) == set()
     steps = [json.loads(line)["step"] for line in (tmp_path / "resumed/train_log.jsonl").read_text().splitlines()]
     assert steps == list(range(1, len(steps) + 1))  # one log line per step, across both segments
+    # the summary counts the whole run, not the segment after the resume
+    counts = ("samples_seen", "tokens_seen", "padding_tokens", "steps")
+    whole_summary, resumed_summary = (
+        json.loads((tmp_path / f"{n}/train_summary.json").read_text()) for n in ("whole", "resumed")
+    )
+    assert {c: resumed_summary[c] for c in counts} == {c: whole_summary[c] for c in counts}
 
 
 @pytest.mark.parametrize("stage,zero", [("pretrain", 2), ("finetune", 3)])

@@ -44,3 +44,10 @@ def generation_prompt(human: str, answer_prefix: str = "") -> str:
     then the protocol's answer prefix (the paper: ``The best answer is "``)."""
     text = f"{VICUNA_SYSTEM} USER: {human} ASSISTANT:"
     return f"{text} {answer_prefix}" if answer_prefix else text
+
+
+def user_assistant_prompt(human: str, answer_prefix: str = "") -> str:
+    """The public evaluation code's frame of the language tasks: no system prompt, raw
+    ``User: ...`` and ``Assistant:`` lines, then the answer prefix."""
+    text = f"User: {human}\nAssistant:"
+    return f"{text} {answer_prefix}" if answer_prefix else text

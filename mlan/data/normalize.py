@@ -15,6 +15,14 @@ from mlan.data.sources.raw import RawSource
 from mlan.errors import ConfigError
 
 BAD_ROW_EXAMPLES = 20
+SIZE_TOLERANCE = 0.02  # a real copy may differ slightly from the paper's count (dedup, versions)
+
+
+def size_warning(name: str, count: int, expected: int | None) -> str | None:
+    """A line if ``count`` records are more than 2 % off the paper's split size."""
+    if expected and abs(count - expected) > SIZE_TOLERANCE * expected:
+        return f"{name}: {count:,} records, the paper's split has {expected:,} ({100 * (count / expected - 1):+.1f}%)"
+    return None
 
 
 def normalize_dataset(
@@ -26,11 +34,14 @@ def normalize_dataset(
     options: dict | None = None,
     stats_path: str | Path | None = None,
     on_bad_rows: str = "error",
+    check_size: bool = False,
 ) -> dict:
     """Normalize one dataset; returns (and writes next to ``output``) its stats.
 
     A bad row stops it with the file and row named; with ``on_bad_rows="skip"`` bad rows
     are left out instead and counted in the stats (``bad_rows``, first examples listed).
+    With ``check_size`` (real data, not a toy copy) a count more than 2 % off the paper's
+    split size is noted as ``size_warning`` in the stats.
     """
     module = adapter(name)
     accepted = [p for p in inspect.signature(module.normalize).parameters if p not in ("source", "images")]
@@ -64,6 +75,11 @@ def normalize_dataset(
     stats = {"dataset": name, "records": count, "skipped": dict(sorted(source.skipped.items()))}
     if on_bad_rows == "skip":
         stats |= {"bad_rows": len(bad), "bad_row_examples": bad[:BAD_ROW_EXAMPLES]}
+    if check_size:
+        stats |= {
+            "expected_rows": module.SPEC.expected_rows,
+            "size_warning": size_warning(name, count, module.SPEC.expected_rows),
+        }
     write_text(
         stats_path or Path(output).with_suffix(".stats.json"), json.dumps(stats, indent=2, sort_keys=True) + "\n"
     )

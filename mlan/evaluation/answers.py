@@ -40,6 +40,17 @@ def cut(generation: str, stop: list[str]) -> str:
     return generation[:end].strip().strip(QUOTES).strip()
 
 
+# Every training target ends "... the direct answer is: <answer>" (paper, Sec. 2): a reply in
+# that form is read after the phrase.
+DIRECT_ANSWER = re.compile(r"the direct answer is\s*:?", re.IGNORECASE)
+
+
+def answer_text(generation: str, stop: list[str]) -> str:
+    """The reply after its last "the direct answer is" (if it has one), cut at the stops."""
+    found = list(DIRECT_ANSWER.finditer(generation))
+    return cut(generation[found[-1].end() :] if found else generation, stop)
+
+
 def normalize_text(text: str, number_words: bool = True) -> str:
     """Lower case, punctuation and articles removed, number words as digits."""
     text = text.lower().translate(str.maketrans({c: " " for c in string.punctuation if c != "-"}))
@@ -51,7 +62,7 @@ def extract(
     generation: str, answer_type: str, choices: list[str] | None, stop: list[str], mapping: Mapping
 ) -> str | None:
     """The predicted answer in the record's form (letter, yes/no, short text), or None."""
-    text = cut(generation, stop)
+    text = answer_text(generation, stop)
     if not text:
         return None
     if answer_type == "mc":

@@ -19,16 +19,26 @@ def task_name(benchmark: str, harness: str) -> str:
     return f"mlan_{benchmark}"
 
 
+def benchmark_of(task: str) -> str:
+    return task.removeprefix("mlan_").removesuffix("_text").removesuffix("_image")
+
+
 def materialize(harness: str, folder: Path, items_by_task: dict[str, list[dict]], protocol: Protocol, images: Path):
     """Copy the harness's task folder, fill in paths and protocol, write each task's data."""
     shutil.copytree(TASKS / harness, folder, dirs_exist_ok=True)
-    base = "_loglikelihood.yaml" if protocol.mode == "loglikelihood" and harness == "lm_eval" else "_generate.yaml"
-    for path in folder.glob("*.yaml"):
-        text = path.read_text()
-        text = text.replace("@DATA@", str(folder)).replace("@STOP@", json.dumps(protocol.stop))
-        text = text.replace("@MAX_NEW_TOKENS@", str(protocol.max_new_tokens))
-        text = text.replace("include: _generate.yaml", f"include: {base}")
+    generate = (folder / "_generate.yaml").read_text()
+    likelihood = protocol.mode == "loglikelihood" and harness == "lm_eval"
+    for path in folder.glob("mlan_*.yaml"):
+        # each task includes its own copy of the generation settings: budgets differ by benchmark
+        task = path.stem
+        own = folder / f"_generate_{task}.yaml"
+        own.write_text(generate.replace("@MAX_NEW_TOKENS@", str(protocol.new_tokens(benchmark_of(task)))))
+        text = path.read_text().replace("@DATA@", str(folder))
+        text = text.replace("include: _generate.yaml", f"include: {'_loglikelihood.yaml' if likelihood else own.name}")
         path.write_text(text)
+    for path in folder.glob("_*.yaml"):
+        path.write_text(path.read_text().replace("@STOP@", json.dumps(protocol.stop)))
+    (folder / "_generate.yaml").unlink()
     mapping = {key: getattr(protocol, key) for key in ("option_text", "true_false", "number_words")}
     (folder / "protocol.json").write_text(json.dumps({**asdict(protocol), "mapping": mapping}))
     for task, items in items_by_task.items():

@@ -22,11 +22,17 @@ class PreparedLlava(lmms):
 
     def generate_until(self, requests) -> list[str]:
         answers: list[str | None] = [None] * len(requests)
-        order = sorted(range(len(requests)), key=lambda i: -len(requests[i].args[0]))  # similar lengths together
+        # one task per batch (its generation settings: budgets differ by benchmark), similar
+        # lengths together
+        order = sorted(range(len(requests)), key=lambda i: (requests[i].args[4], -len(requests[i].args[0])))
+        batches = [
+            [index for index in order if requests[index].args[4] == task][start : start + self.batch_size]
+            for task in dict.fromkeys(requests[index].args[4] for index in order)
+            for start in range(0, sum(requests[i].args[4] == task for i in order), self.batch_size)
+        ]
         tokenizer = self.processor.tokenizer
         tokenizer.padding_side = "left"
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        for chunk in batches:
             contexts, images, settings = [], [], None
             for index in chunk:
                 context, gen_kwargs, doc_to_visual, doc_id, task, split = requests[index].args

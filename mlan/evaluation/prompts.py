@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from mlan.data.conversation import generation_prompt
+from mlan.data.conversation import generation_prompt, user_assistant_prompt
 from mlan.data.records import Record
 from mlan.data.templates import Instructions, human_turn
 
@@ -22,13 +22,32 @@ class Protocol:
     mode: str = "generate"  # or "loglikelihood" (language rows only)
     answer_prefix: str = 'The best answer is "'
     stop: list[str] = field(default_factory=lambda: ["USER:", '"', ":", ".", ","])
-    max_new_tokens: int = 20
+    # one number, or per benchmark with a default (the public code: POPE 4; GQA, AI2D,
+    # ScienceQA 8; RealWorldQA 16; the language tasks 20)
+    max_new_tokens: int | dict[str, int] = 20
+    # the frame of the language rows: "vicuna" (the training conversation's, as image rows)
+    # or "user_assistant" (the public code's raw "User: ...\nAssistant:", no system prompt)
+    language_frame: str = "vicuna"
     batch_size: int = 8
     seed: int = 42
     limit: int | None = None
     option_text: bool = True
     true_false: bool = True
     number_words: bool = True
+
+    def new_tokens(self, benchmark: str) -> int:
+        """The generation budget of a benchmark's items."""
+        if isinstance(self.max_new_tokens, int):
+            return self.max_new_tokens
+        return self.max_new_tokens.get(benchmark, self.max_new_tokens["default"])
+
+    def context(self, human: str, image: bool) -> str:
+        """The text the model continues: the frame, then the answer prefix."""
+        if image or self.language_frame == "vicuna":
+            return generation_prompt(human, self.answer_prefix)
+        if self.language_frame == "user_assistant":
+            return user_assistant_prompt(human, self.answer_prefix)
+        raise ValueError(f"evaluation.language_frame: unknown frame '{self.language_frame}'")
 
 
 def harness_of(record: Record) -> str:
@@ -49,7 +68,7 @@ def eval_items(benchmark: str, records: list[Record], instructions: Instructions
                 "benchmark": benchmark,
                 "harness": harness_of(record),
                 "modality": record.modality,
-                "context": generation_prompt(human, protocol.answer_prefix),
+                "context": protocol.context(human, bool(record.image)),
                 "answer": record.answer,
                 "answer_type": record.answer_type,
                 "choices": record.choices,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mlan.results.aggregate import per_seed
-from mlan.results.scores import BENCHMARKS, LABELS, METHODS, headline
+from mlan.results.scores import BENCHMARKS, LABELS, METHODS
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -25,39 +25,76 @@ def setting(key: str, methods: set[str]) -> str:
     return f"{key}% language" + (f" ({names})" if names else "")
 
 
+AVERAGES = ["language_avg", "vision_avg", "overall_avg"]
+CELLS = BENCHMARKS + AVERAGES
+CELL_LABELS = {**LABELS, "language_avg": "Language average", "vision_avg": "Vision average",
+               "overall_avg": "Overall average", "tokens": "Training tokens"}  # fmt: skip
+COLUMNS = ["model", "setting", "benchmark", "published", "reproduced", "delta"]
+
+
+def _settings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean per (model, key) of the nine benchmarks and the three averages (per run first)."""
+    return _keyed(per_seed(frame)).groupby(["model", "key"])[CELLS].mean()
+
+
 def compare(reproduced: pd.DataFrame, published: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
-    """One row per published cell of the models compared (``aliases`` values); a cell with no
-    reproduced counterpart has ``reproduced`` NaN: listed as missing, never dropped."""
-    mine = _keyed(per_seed(reproduced))
+    """One row per published cell of the models compared (``aliases`` values): the nine
+    benchmarks and the language, vision and overall averages of every published setting
+    (averages of the published scores, which match the paper's printed ones within 0.1). A
+    cell with no reproduced counterpart has ``reproduced`` NaN: listed as missing, never dropped."""
+    mine = _keyed(per_seed(reproduced)) if not reproduced.empty else pd.DataFrame(columns=["model", "key", *CELLS])
     mine["model"] = mine["model"].map(lambda m: aliases.get(m, m))
-    mine = mine.groupby(["model", "key"])[BENCHMARKS].mean()
-    paper = _keyed(headline(published))
-    paper = paper[paper["model"].isin(set(aliases.values()))]
-    names = paper.groupby(["model", "key"])["method"].agg(lambda m: set(m) - {""})
-    paper = paper.drop_duplicates(["model", "key", "benchmark"])
+    mine = mine.groupby(["model", "key"])[CELLS].mean()
+    scores = published[(published["benchmark"] != "tokens") & published["model"].isin(set(aliases.values()))]
+    paper = _settings(scores)
+    names = _keyed(scores).groupby(["model", "key"])["method"].agg(lambda m: set(m) - {""})
+    rows = []
+    for (model, key), cells in paper.iterrows():
+        for benchmark in CELLS:
+            value = mine.loc[(model, key), benchmark] if (model, key) in mine.index else float("nan")
+            theirs = cells[benchmark]
+            rows.append({"model": model, "setting": setting(key, names[(model, key)]), "benchmark": benchmark,
+                         "published": theirs, "reproduced": value, "delta": value - theirs})  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare_tokens(reproduced: pd.DataFrame, published: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+    """Table 2's cells: the published training tokens of each setting against the mean (over
+    seeds) of the reproduced token counts of the same model and % language data."""
+    mine = reproduced.assign(model=reproduced["model"].map(lambda m: aliases.get(m, m)))
+    mine = mine.groupby(["model", "percent"])["tokens"].mean()
+    paper = published[(published["benchmark"] == "tokens") & published["model"].isin(set(aliases.values()))]
     rows = []
     for _, cell in paper.iterrows():
-        found = (cell["model"], cell["key"]) in mine.index
-        value = mine.loc[(cell["model"], cell["key"]), cell["benchmark"]] if found else float("nan")
-        rows.append({"model": cell["model"], "setting": setting(cell["key"], names[(cell["model"], cell["key"])]),
-                     "benchmark": cell["benchmark"], "published": cell["score"], "reproduced": value,
+        key = (cell["model"], cell["percent"])
+        value = mine.loc[key] if key in mine.index else float("nan")
+        rows.append({"model": cell["model"], "setting": setting(f"{cell['percent']:g}", {cell["method"]}),
+                     "benchmark": "tokens", "published": cell["score"], "reproduced": value,
                      "delta": value - cell["score"]})  # fmt: skip
-    return pd.DataFrame(rows, columns=["model", "setting", "benchmark", "published", "reproduced", "delta"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def markdown(table: pd.DataFrame, aliases: dict[str, str], published_models: list[str] = ()) -> str:
+def markdown(
+    table: pd.DataFrame,
+    aliases: dict[str, str],
+    published_models: list[str] = (),
+    tokens: pd.DataFrame | None = None,
+    claims: pd.DataFrame | None = None,
+) -> str:
     lines = ["# Reproduced versus published scores", ""]
     if aliases:
         lines += ["Compared as: " + ", ".join(f"`{a}` as the paper's `{b}`" for a, b in aliases.items()), ""]
     absent = sorted(set(published_models) - set(aliases.values()))
     if absent:
         lines += [f"Not in this grid (no model is compared as it): {', '.join(absent)}.", ""]
-    if table.empty:
+    cells = pd.concat([t for t in (table, tokens) if t is not None and not t.empty]) if not table.empty else table
+    if cells.empty:
         return "\n".join(lines + ["No published cell belongs to a compared model.", ""])
-    missing = table["reproduced"].isna()
+    missing = cells["reproduced"].isna()
+    scored = table[table["reproduced"].notna()]
     lines += [
-        f"Published cells: {len(table)}; reproduced: {int((~missing).sum())}; missing: {int(missing.sum())}."
-        + (f" Mean absolute delta {table['delta'].abs().mean():.1f} points." if (~missing).any() else ""),
+        f"Published cells: {len(cells)}; reproduced: {int((~missing).sum())}; missing: {int(missing.sum())}."
+        + (f" Mean absolute delta of the scores {scored['delta'].abs().mean():.1f} points." if len(scored) else ""),
         "",
     ]
     for (model, name), part in table.groupby(["model", "setting"], sort=False):
@@ -65,6 +102,33 @@ def markdown(table: pd.DataFrame, aliases: dict[str, str], published_models: lis
         for _, row in part.iterrows():
             ours = "missing" if pd.isna(row["reproduced"]) else f"{row['reproduced']:.1f}"
             delta = "" if pd.isna(row["delta"]) else f"{row['delta']:+.1f}"
-            lines.append(f"| {LABELS[row['benchmark']]} | {row['published']:.1f} | {ours} | {delta} |")
+            lines.append(f"| {CELL_LABELS[row['benchmark']]} | {row['published']:.1f} | {ours} | {delta} |")
+        lines.append("")
+    if tokens is not None and not tokens.empty:
+        lines += [
+            "## Training tokens (Table 2)",
+            "",
+            "| model | setting | published | reproduced | ratio |",
+            "|---|---|---|---|---|",
+        ]
+        for _, row in tokens.iterrows():
+            ours = "missing" if pd.isna(row["reproduced"]) else f"{row['reproduced']:,.0f}"
+            ratio = "" if pd.isna(row["reproduced"]) else f"{row['reproduced'] / row['published']:.3g}"
+            lines.append(f"| {row['model']} | {row['setting']} | {row['published']:,.0f} | {ours} | {ratio} |")
+        lines.append("")
+    if claims is not None and not claims.empty:
+        lines += [
+            "## Headline claims",
+            "",
+            "| claim | paper | from the published cells | reproduced |",
+            "|---|---|---|---|",
+        ]
+        for _, row in claims.iterrows():
+            values = [row[c] for c in ("printed", "published", "reproduced")]
+            lines.append(
+                f"| {row['claim']} | "
+                + " | ".join("missing" if pd.isna(v) else f"{v:{row['format']}}" for v in values)
+                + " |"
+            )
         lines.append("")
     return "\n".join(lines)

@@ -18,6 +18,20 @@ class TokenCounter(TrainerCallback, ExportableState):
     of all processes together (each step's counts are summed over ranks at its end); part
     of every checkpoint, so a resumed run reports the whole run."""
 
+    @classmethod
+    def resumed(cls, checkpoint: str | None) -> TokenCounter:
+        """A counter holding what a checkpoint's run had counted (a fresh one without).
+
+        transformers restores callback states only with ``restore_callback_states_from_checkpoint``
+        and then swaps in new callback objects, which the Trainer and the step log would not
+        see; reading the saved state into the counter they share keeps one object."""
+        if checkpoint is None:
+            return cls()
+        saved = json.loads((Path(checkpoint) / "trainer_state.json").read_text()).get("stateful_callbacks", {})
+        state = saved.get(cls.__name__)
+        state = state[0] if isinstance(state, list) else state
+        return cls(**state["args"]) if state else cls()
+
     def __init__(self, tokens=0, padding=0, samples=0, seconds=0.0):
         self.tokens, self.padding, self.samples, self.seconds = tokens, padding, samples, seconds
         self.segment_start = time.monotonic()

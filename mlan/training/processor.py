@@ -12,7 +12,6 @@ from pathlib import Path
 from mlan.data.conversation import VICUNA_SYSTEM
 from mlan.data.records import read_records
 from mlan.data.templates import IMAGE_TOKEN
-from mlan.training.tokens import image_tokens_per_image
 from mlan.training.weights import load_pretrained
 
 PAD_TOKEN = "<pad>"
@@ -37,6 +36,14 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ ' ASSISTANT:' }}{% endif %}"
 )
+
+
+ASPECT_RATIOS = {"pad": True, "crop": False}  # image_aspect_ratio -> do_pad
+
+
+def image_tokens_per_image(image_size: int, patch_size: int) -> int:
+    """The projector's outputs per image: one per patch (576 for CLIP-ViT-L/14 at 336 px)."""
+    return (image_size // patch_size) ** 2
 
 
 def corpus(paths: list[str | Path]) -> list[str]:
@@ -79,17 +86,24 @@ def train_tokenizer(texts: list[str], vocab_size: int):
 
 
 def build_processor(model: str, spec: dict, corpus_files: list[str | Path]):
-    """Return ``(processor, facts)`` for one configured model (see config/schema.yaml)."""
-    from transformers import AutoTokenizer, CLIPImageProcessorPil, CLIPVisionConfig, LlavaProcessor
+    """Return ``(processor, facts)`` for one configured model (see config/schema.yaml).
+
+    The image processor is CLIP's settings in ``LlavaImageProcessorPil``, which with
+    ``image_aspect_ratio: pad`` first pads an image to a square with the mean colour
+    (LLaVA-1.5's ``expand2square``: the whole image is seen), with ``crop`` resizes the short
+    side and centre-crops (CLIP's own preprocessing: a wide image loses its sides). It is
+    saved with the processor, so training and both evaluation paths preprocess alike."""
+    from transformers import AutoTokenizer, CLIPVisionConfig, LlavaImageProcessorPil, LlavaProcessor
 
     llm, vision = spec["llm"], spec["vision"]
+    pad = {"do_pad": ASPECT_RATIOS[spec.get("image_aspect_ratio", "pad")]}
     if "config" in vision:
         image_size, patch_size = vision["config"]["image_size"], vision["config"]["patch_size"]
         size = {"height": image_size, "width": image_size}
-        image_processor = CLIPImageProcessorPil(size={"shortest_edge": image_size}, crop_size=size)
+        image_processor = LlavaImageProcessorPil(size={"shortest_edge": image_size}, crop_size=size, **pad)
     else:
         image_processor = load_pretrained(
-            "image processor", CLIPImageProcessorPil.from_pretrained, vision, model, "vision"
+            "image processor", LlavaImageProcessorPil.from_pretrained, vision, model, "vision", **pad
         )
         vision_config = load_pretrained("vision config", CLIPVisionConfig.from_pretrained, vision, model, "vision")
         image_size, patch_size = vision_config.image_size, vision_config.patch_size

@@ -1,8 +1,12 @@
 """Training-token counts (paper, Table 2 / Table 6): tokens the LLM processes per mixture.
 
-Text tokens: the model's tokenizer over each formatted conversation (with BOS), the
-``<image>`` placeholder excluded; image tokens: the projector's outputs per image (576 for
-CLIP-ViT-L/14 at 336 px, the CLS token dropped).
+Text tokens, by ``analysis.token_count``: ``content`` tokenizes each turn's text alone
+(instruction, question, answer; no special tokens, no chat frame), which is what the
+paper's numbers imply (10,110,681 tokens for 80k language instances: ~126 each; LLaVA's
+mixture then leaves ~33 text tokens per vision instance, less than the Vicuna system prompt
+alone); ``conversation`` tokenizes the whole rendered training conversation with BOS.
+Either way the ``<image>`` placeholder is excluded. Image tokens: the projector's outputs
+per image (576 for CLIP-ViT-L/14 at 336 px, the CLS token dropped).
 """
 
 from __future__ import annotations
@@ -10,15 +14,31 @@ from __future__ import annotations
 from mlan.data.conversation import TEMPLATES
 from mlan.data.templates import IMAGE_TOKEN
 
-
-def image_tokens_per_image(image_size: int, patch_size: int) -> int:
-    return (image_size // patch_size) ** 2
+COUNTS = ("content", "conversation")
 
 
-def count_tokens(instances: list[dict], tokenizer, tokens_per_image: int, template: str = "vicuna_v1") -> dict:
-    render = TEMPLATES[template]
-    texts = [render(instance["conversations"])[0].replace(IMAGE_TOKEN, "") for instance in instances]
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]] if texts else []
+def text_lengths(instances: list[dict], tokenizer, count: str, template: str) -> list[int]:
+    if count == "conversation":
+        texts = [TEMPLATES[template](instance["conversations"])[0].replace(IMAGE_TOKEN, "") for instance in instances]
+        return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]] if texts else []
+    if count != "content":
+        raise ValueError(f"analysis.token_count: '{count}' is none of {', '.join(COUNTS)}")
+    turns = [
+        turn["value"].replace(IMAGE_TOKEN, "").strip() for instance in instances for turn in instance["conversations"]
+    ]
+    ids = tokenizer(turns, add_special_tokens=False)["input_ids"] if turns else []
+    lengths, start = [], 0
+    for instance in instances:
+        end = start + len(instance["conversations"])
+        lengths.append(sum(len(part) for part in ids[start:end]))
+        start = end
+    return lengths
+
+
+def count_tokens(
+    instances: list[dict], tokenizer, tokens_per_image: int, count: str = "conversation", template: str = "vicuna_v1"
+) -> dict:
+    lengths = text_lengths(instances, tokenizer, count, template)
     images = sum(1 for instance in instances if instance.get("image"))
     per_modality = {"language": 0, "vision": 0}
     for instance, length in zip(instances, lengths, strict=True):
@@ -32,5 +52,6 @@ def count_tokens(instances: list[dict], tokenizer, tokens_per_image: int, templa
         "text_tokens_by_modality": per_modality,
         "image_tokens": images * tokens_per_image,
         "total_tokens": text_tokens + images * tokens_per_image,
+        "count": count,
         "template": template,
     }

@@ -125,7 +125,7 @@ def train(
             "(torch.compile, dynamic shapes; compiles at the first step)"
         )
 
-    counter, stopper = TokenCounter(), StopOnSigterm()
+    counter, stopper = TokenCounter.resumed(resume), StopOnSigterm()
     trainer = MlanTrainer(
         model=prepared.model,
         # after the model is loaded: DeepSpeed's ZeRO-3 config, once made, would partition the load

@@ -14,7 +14,7 @@ from mlan.data.conversation import TEMPLATES
 from mlan.data.records import read_records
 from mlan.data.templates import IMAGE_TOKEN
 from mlan.errors import MlanError
-from mlan.training.tokens import image_tokens_per_image
+from mlan.training.processor import image_tokens_per_image
 
 IGNORE_INDEX = -100
 

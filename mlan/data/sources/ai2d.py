@@ -14,6 +14,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="eval",
     split="test",
+    expected_rows=3_088,  # test
     hub_id="lmms-lab/ai2d",
     parts={"main": "data/test-*.parquet"},
 )

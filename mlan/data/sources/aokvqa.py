@@ -12,6 +12,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="train",
     split="train",
+    expected_rows=17_056,  # train (Table 3 says 25k)
     hub_id="HuggingFaceM4/A-OKVQA",
     parts={"main": "data/train-*.parquet"},
 )

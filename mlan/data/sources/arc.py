@@ -15,6 +15,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="train",
     split="train",
+    expected_rows=3_370,  # Challenge 1,119 + Easy 2,251
     hub_id="allenai/ai2_arc",
     parts={"challenge": "ARC-Challenge/train-*.parquet", "easy": "ARC-Easy/train-*.parquet"},
 )

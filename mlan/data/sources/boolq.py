@@ -19,6 +19,7 @@ SPEC = DatasetSpec(
     answer_type="yesno",
     role="eval",
     split="validation",
+    expected_rows=3_270,  # validation (Table 3 says 3.23k)
     hub_id="google/boolq",
     parts={"main": "data/validation-*.parquet"},
 )

@@ -13,6 +13,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="train",
     split="train",
+    expected_rows=9_741,  # train
     hub_id="tau/commonsense_qa",
     parts={"main": "data/train-*.parquet"},
 )

@@ -15,6 +15,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="train",
     split="train",
+    expected_rows=25_262,  # train
     hub_id="allenai/cosmos_qa",
     parts={"main": "*/train/*.parquet"},
 )

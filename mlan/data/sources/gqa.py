@@ -11,6 +11,7 @@ SPEC = DatasetSpec(
     answer_type="short",
     role="eval",
     split="testdev",
+    expected_rows=12_578,  # testdev balanced
     hub_id="lmms-lab/GQA",
     parts={
         "questions": "testdev_balanced_instructions/testdev-*.parquet",

@@ -21,6 +21,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="eval",
     split="validation",
+    expected_rows=10_042,  # validation
     hub_id="Rowan/hellaswag",
     parts={"main": "*/validation/*.parquet"},
 )

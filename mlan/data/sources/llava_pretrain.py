@@ -15,6 +15,7 @@ SPEC = DatasetSpec(
     answer_type="caption",
     role="pretrain",
     split="train",
+    expected_rows=558_128,  # LCS-558K
     hub_id="liuhaotian/LLaVA-Pretrain",
     parts={"main": "blip_laion_cc_sbu_558k.json"},
 )

@@ -13,6 +13,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="eval",
     split="test",
+    expected_rows=500,  # test
     hub_id="allenai/openbookqa",
     parts={"main": "main/test-*.parquet"},
 )

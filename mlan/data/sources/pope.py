@@ -11,6 +11,7 @@ SPEC = DatasetSpec(
     answer_type="yesno",
     role="eval",
     split="test",
+    expected_rows=9_000,  # test
     hub_id="lmms-lab/POPE",
     parts={"main": "data/test-*.parquet"},
 )

@@ -21,6 +21,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="eval",
     split="test",
+    expected_rows=1_045,  # high test articles, one question each
     hub_id="EleutherAI/race",
     parts={"main": "high/test/*.parquet"},
 )

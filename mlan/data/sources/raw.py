@@ -37,6 +37,9 @@ class DatasetSpec:
     split: str  # the split the paper uses
     hub_id: str  # where the paper's data lives on the hub
     parts: dict[str, str]  # part name -> glob relative to the source root
+    # rows of the paper's split (Table 3, or the split's known size where Table 3 rounds
+    # or errs); a real copy off by more than 2 % is a warning (mlan.data.normalize)
+    expected_rows: int | None = None
 
 
 BAD_ROW_POLICIES = ("error", "skip")

@@ -17,6 +17,7 @@ SPEC = DatasetSpec(
     answer_type="mc",  # the paper's Table 3; rows without options are "short"
     role="eval",
     split="test",
+    expected_rows=765,  # test
     hub_id="lmms-lab/RealWorldQA",
     parts={"main": "data/test-*.parquet"},
 )

@@ -15,6 +15,7 @@ SPEC = DatasetSpec(
     answer_type="mc",
     role="eval",
     split="test",
+    expected_rows=4_241,  # ScienceQA-FULL test
     hub_id="lmms-lab/ScienceQA",
     parts={"main": "ScienceQA-FULL/test-*.parquet"},
 )

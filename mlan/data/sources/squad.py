@@ -9,6 +9,7 @@ SPEC = DatasetSpec(
     answer_type="short",
     role="train",
     split="train",
+    expected_rows=87_599,  # train
     hub_id="rajpurkar/squad",
     parts={"main": "plain_text/train-*.parquet"},
 )

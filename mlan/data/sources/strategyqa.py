@@ -15,8 +15,9 @@ SPEC = DatasetSpec(
     answer_type="yesno",
     role="train",
     split="train",
+    expected_rows=2_290,  # train + test: the paper's 2,290 training questions
     hub_id="ChilleD/StrategyQA",
-    parts={"main": "data/train-*.parquet"},
+    parts={"main": "data/*.parquet"},  # the hub copy splits the 2,290 into train and test files
 )
 
 

@@ -10,6 +10,7 @@ SPEC = DatasetSpec(
     answer_type="short",
     role="train",
     split="train",
+    expected_rows=443_757,  # train
     hub_id="Multimodal-Fatima/VQAv2_train",
     parts={"main": "data/train-*.parquet"},
 )
