@@ -42,9 +42,8 @@ def compare(reproduced: pd.DataFrame, published: pd.DataFrame, aliases: dict[str
     benchmarks and the language, vision and overall averages of every published setting
     (averages of the published scores, which match the paper's printed ones within 0.1). A
     cell with no reproduced counterpart has ``reproduced`` NaN: listed as missing, never dropped."""
-    mine = _keyed(per_seed(reproduced)) if not reproduced.empty else pd.DataFrame(columns=["model", "key", *CELLS])
-    mine["model"] = mine["model"].map(lambda m: aliases.get(m, m))
-    mine = mine.groupby(["model", "key"])[CELLS].mean()
+    aliased = reproduced.assign(model=reproduced["model"].map(lambda m: aliases.get(m, m)))
+    mine = _settings(aliased) if not reproduced.empty else pd.DataFrame(columns=CELLS)
     scores = published[(published["benchmark"] != "tokens") & published["model"].isin(set(aliases.values()))]
     paper = _settings(scores)
     names = _keyed(scores).groupby(["model", "key"])["method"].agg(lambda m: set(m) - {""})
