@@ -48,11 +48,14 @@ rule diversity:
         "results/logs/diversity.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 4
     resources:
         mem_mb=8000,
         runtime=60,
     params:
         pairs=config["analysis"]["diversity_pairs"],
+        sampling=config["analysis"]["diversity_sampling"],
+        groups=GRID.groups(),
         seed=config["analysis"]["seed"],
     script:
         "../scripts/diversity.py"

@@ -12,6 +12,7 @@ from mlan.config import check_config
 from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.grid import Grid
 from mlan.names import MIX_PATTERN, RUN_PATTERN, Mix, Run
+from mlan.training.hub_weights import hub_parts
 
 min_version("9.0")
 
@@ -123,6 +124,14 @@ def architecture(wildcards):
     return {
         key: spec[key] for key in ("llm", "vision", "image_aspect_ratio") if key in spec
     }
+
+
+def weight_records(wildcards):
+    """The fetch records of a model's hub-hosted parts (a local folder or a config has none)."""
+    return [
+        f"results/weights/{wildcards.model}/{part}.json"
+        for part in hub_parts(config["models"][wildcards.model])
+    ]
 
 
 def is_tiny(model):

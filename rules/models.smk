@@ -1,7 +1,30 @@
+rule fetch_weights:
+    """A model's pretrained LLM or vision tower from the hub into the hub cache, on the
+    submit host (compute nodes may have no network); records the snapshot the jobs read.
+    """
+    input:
+        library("scripts/fetch_weights.py"),
+    output:
+        "results/weights/{model}/{part}.json",
+    log:
+        "results/logs/fetch_weights/{model}/{part}.log",
+    wildcard_constraints:
+        part="llm|vision",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model][wildcards.part],
+        cache=config.get("hub_cache"),
+    script:
+        "../scripts/fetch_weights.py"
+
+
 rule assemble_model:
     """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector)."""
     input:
         processor="results/models/{model}/processor",
+        weights=weight_records,
         lib=library("scripts/assemble_model.py"),
     output:
         directory("results/models/{model}/base"),
@@ -71,3 +94,22 @@ rule finetune:
         "exec {params.launcher}python -m mlan.training.launch --stage finetune --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
         " --settings {params.settings:q} > {log} 2>&1"
+
+
+rule export_llm:
+    """A finetuned model's language model alone, as a LlamaForCausalLM folder (for lm-eval's
+    hf model, vLLM, ...): not part of `all`, asked for by path."""
+    input:
+        model="results/models/{model}/{mix}/seed{seed}",
+        lib=library("scripts/export_llm.py"),
+    output:
+        directory("results/export/{model}/{mix}/seed{seed}"),
+    log:
+        "results/logs/export_llm/{model}/{mix}/seed{seed}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    resources:
+        mem_mb=lambda wildcards: 4000 if is_tiny(wildcards.model) else 64000,
+        runtime=60,
+    script:
+        "../scripts/export_llm.py"

@@ -2,6 +2,7 @@ rule processor:
     """The model's tokenizer and image processor (trained on the toy corpus for tiny models)."""
     input:
         corpus=tokenizer_corpus,
+        weights=weight_records,
         lib=library("scripts/build_processor.py"),
     output:
         directory("results/models/{model}/processor"),
@@ -28,6 +29,7 @@ rule count_tokens:
         "results/logs/tokens/{model}/{mix}/seed{seed}.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 2
     resources:
         mem_mb=8000,
         runtime=60,

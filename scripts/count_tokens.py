@@ -1,6 +1,8 @@
 import json
+import os
 
-from transformers import AutoTokenizer
+os.environ["RAYON_NUM_THREADS"] = str(snakemake.threads)  # the tokenizer's thread pool: the job's cores only
+from transformers import AutoTokenizer  # noqa: E402
 
 from mlan.data.mixture import write_json
 from mlan.names import Mix

@@ -1,7 +1,5 @@
-import sys
-
 from mlan.data.normalize import normalize_dataset
-from mlan.scriptlog import rule_log
+from mlan.scriptlog import rule_log, warn
 
 with rule_log(snakemake.log[0], "normalize") as log:
     stats = normalize_dataset(
@@ -17,9 +15,8 @@ with rule_log(snakemake.log[0], "normalize") as log:
     )
     log.info("%s", stats)
     if stats.get("size_warning"):
-        log.warning("%s", stats["size_warning"])
-        print(f"WARNING (normalize): {stats['size_warning']}", file=sys.stderr)
+        warn(log, stats["size_warning"])
     if stats.get("bad_rows"):
         message = f"{snakemake.wildcards.dataset}: skipped {stats['bad_rows']} bad row(s) (on_bad_rows: skip)"
-        log.warning("%s; first: %s", message, stats["bad_row_examples"][0])
-        print(f"WARNING (normalize): {message}, listed in {snakemake.output.stats}", file=sys.stderr)
+        log.info("first bad row: %s", stats["bad_row_examples"][0])
+        warn(log, f"{message}, listed in {snakemake.output.stats}")

@@ -135,6 +135,7 @@ def test_paper_grid_dry_run(workflow):
     assert counts == {
         "all": "1",
         "fetch_source": "17",
+        "fetch_weights": "4",  # llm and vision of both models, on the submit host
         "normalize": "17",
         "mixture": "13",
         "processor": "2",
@@ -156,7 +157,7 @@ def test_paper_grid_dry_run(workflow):
         "figure8": "1",
         "diversity": "1",
         "comparison": "1",
-        "total": "146",
+        "total": "150",
     }
 
 

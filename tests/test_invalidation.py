@@ -26,6 +26,8 @@ ENTRY_POINTS = {
     "processor": [SCRIPT.format("build_processor")],
     "count_tokens": [SCRIPT.format("count_tokens")],
     "assemble_model": [SCRIPT.format("assemble_model")],
+    "fetch_weights": [SCRIPT.format("fetch_weights")],
+    "export_llm": [SCRIPT.format("export_llm")],
     "pretrain": TRAINING,
     "finetune": TRAINING,
     "eval_prompts": [SCRIPT.format("eval_prompts")],

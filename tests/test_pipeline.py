@@ -108,6 +108,40 @@ def test_every_run_is_evaluated_and_tuning_beats_pretraining(default_run, grid):
     assert sum(tuned) / len(tuned) > averages["pretrain"] + 5, averages
 
 
+def test_an_evaluate_log_shows_both_harnesses_progress_and_ends_with_the_scores(default_run, grid):
+    run = grid.evaluated_runs()[0].name
+    lines = (default_run / f"results/logs/evaluate/tiny/{run}.log").read_text().splitlines()
+    assert any(
+        re.search(r"mlan\.evaluate\.stderr: Running generate_until requests: 100%.* (\d+)/\1 ", x) for x in lines
+    )
+    assert any(
+        re.search(r"mlan\.evaluate\.stderr: lmms_eval generate_until requests: 100%.* (\d+)/\1 ", x) for x in lines
+    )
+    last = lines[-1]
+    assert "INFO mlan.evaluate: " in last and all(f"'{b}': " in last for b in ("race", "pope", "scienceqa")), last
+
+
+def test_a_finetuned_model_exports_its_language_model_for_lm_eval(default_run, grid):
+    import shutil
+
+    import torch
+    from transformers import LlamaForCausalLM, LlavaForConditionalGeneration
+
+    run = grid.runs()[0]
+    target = f"results/export/{run.model}/{run.mix}/seed{run.seed}"
+    try:
+        snakemake(default_run, target)
+        alone = LlamaForCausalLM.from_pretrained(default_run / target, dtype=torch.float32)
+        llava = LlavaForConditionalGeneration.from_pretrained(
+            default_run / f"results/models/{run.model}/{run.mix}/seed{run.seed}", dtype=torch.float32
+        )
+        ids = torch.tensor([[1, 5, 9, 17, 33]])
+        with torch.no_grad():
+            assert torch.equal(alone(input_ids=ids).logits, llava(input_ids=ids).logits)
+    finally:
+        shutil.rmtree(default_run / "results/export", ignore_errors=True)
+
+
 def test_every_table_and_figure_is_rendered(default_run):
     for n in (1, 2, 5, 6):
         for suffix in ("csv", "md", "tex"):

@@ -1,6 +1,7 @@
 """Tables, figures and statistics: the paper's own numbers must give the paper's averages."""
 
 import json
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -8,10 +9,11 @@ import pytest
 from conftest import ROOT
 from scipy.stats import norm
 
+from mlan.data.mixture import dataset_shares, quotas
 from mlan.results import figures
 from mlan.results.aggregate import read_tokens
 from mlan.results.cli import main as render
-from mlan.results.diversity import pair_similarities, stars, summarize, z_test
+from mlan.results.diversity import pair_similarities, question_weights, stars, summarize, z_test
 from mlan.results.scores import read_scores
 from mlan.results.tables import CAPTIONS, table1, table2, table5, table6, write_table
 
@@ -94,11 +96,37 @@ def test_z_test_on_known_inputs():
 def test_similarities_of_identical_questions_are_one():
     vectors = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.6, 0.8]}
     encode = lambda texts: np.array([vectors[t] for t in texts])  # noqa: E731
-    sims = pair_similarities(["a", "b"], ["c", "a"], 50, 0, encode)
+    sims = pair_similarities({"x": ["a", "b"]}, {"y": ["c"], "z": ["a"]}, 50, 0, encode)
     assert set(np.round(sims["language-language"], 6)) == {0.0}  # a.b orthogonal, never a question with itself
     assert set(np.round(sims["vision-vision"], 6)) == {0.6}
     summary = summarize(sims)
     assert summary["settings"]["vision-vision"]["n"] == 50 and len(summary["z_tests"]) == 3
+
+
+def test_mixture_sampling_draws_a_dataset_by_its_share_then_a_question():
+    # x has one question, y two (one shared with x); x and y each half of the modality
+    texts, weights = question_weights({"x": ["a", "a"], "y": ["b", "a"]}, {"x": Fraction(1, 2), "y": Fraction(1, 2)})
+    assert texts == ["a", "b"] and weights == [0.75, 0.25]  # a: 1/2 + 1/2 * 1/2
+    assert question_weights({"x": ["b", "a"]}, None) == (["a", "b"], None)
+    with pytest.raises(ValueError, match=r"no mixture share for the datasets \['y'\]"):
+        question_weights({"y": ["a"]}, {"x": Fraction(1)})
+    # one-hot vectors: a cross-modal similarity says which language question was drawn
+    vectors = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.0, 1.0], "v": [1.0, 0.0], "w": [1.0, 0.0]}
+    encode = lambda texts: np.array([vectors[t] for t in texts])  # noqa: E731
+    language, vision = {"x": ["a"], "y": ["b", "c"]}, {"v": ["v", "w"]}
+    uniform = pair_similarities(language, vision, 3000, 1, encode)["language-vision"]
+    shares = {"language": {"x": Fraction(3, 4), "y": Fraction(1, 4)}, "vision": {"v": Fraction(1)}}
+    weighted = pair_similarities(language, vision, 3000, 1, encode, shares)["language-vision"]
+    assert abs(uniform.mean() - 1 / 3) < 0.03 and abs(weighted.mean() - 3 / 4) < 0.03  # share of "a"
+    same = pair_similarities(language, vision, 200, 1, encode, shares)["vision-vision"]
+    assert len(same) == 200  # two distinct questions, drawn by weight
+
+
+def test_dataset_shares_are_the_mixtures_quotas_unrounded():
+    groups = {"text": {"qa": ["q1", "q2", "q3"], "cr": ["c1"]}}
+    shares = dataset_shares(groups["text"])
+    assert shares == {"q1": Fraction(1, 6), "q2": Fraction(1, 6), "q3": Fraction(1, 6), "c1": Fraction(1, 2)}
+    assert {n: Fraction(q, 600) for n, q in quotas(600, 100, groups).items()} == shares
 
 
 def token_file(folder, mix: str, percent: float, count: int):

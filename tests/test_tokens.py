@@ -57,6 +57,20 @@ def test_content_counts_each_turns_text_alone(tokenizer):
         count_tokens([with_image], tokenizer, tokens_per_image=576, count="words")
 
 
+@pytest.mark.parametrize("count", ["content", "conversation"])
+def test_counting_in_chunks_gives_the_whole_counts(tokenizer, monkeypatch, count):
+    import mlan.training.tokens as tokens
+
+    instances = [
+        {"conversations": [{"from": "human", "value": "What color? " * (i % 4)}, {"from": "gpt", "value": "red " * i}]}
+        for i in range(11)
+    ] + [{"conversations": TURNS, "image": "x/1.png"}]
+    whole = count_tokens(instances, tokenizer, tokens_per_image=576, count=count)
+    monkeypatch.setattr(tokens, "CHUNK", 3)  # 12 instances: four chunks, the image in the last
+    assert count_tokens(instances, tokenizer, tokens_per_image=576, count=count) == whole
+    assert whole["text_tokens"] == sum(tokens.text_lengths(instances, tokenizer, count, "vicuna_v1"))
+
+
 def test_missing_weights_folder_is_named(tmp_path):
     spec = {
         "llm": {"source": str(tmp_path / "no-such-llama")},

@@ -82,7 +82,7 @@ def _fresh(target: Path) -> None:
     target.mkdir(parents=True)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -96,7 +96,7 @@ def _write_manifest(target: Path, manifest: dict) -> dict:
     files = sorted(p for p in target.rglob("*") if p.is_file() and p.name != MANIFEST)
     manifest["files"] = [str(p.relative_to(target)) for p in files]
     manifest["checksums"] = {
-        str(p.relative_to(target)): {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in files
+        str(p.relative_to(target)): {"bytes": p.stat().st_size, "sha256": sha256_of(p)} for p in files
     }
     write_text(target / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
@@ -124,7 +124,7 @@ def verify_manifest(root: str | Path) -> None:
             continue
         elif file.stat().st_size != expected["bytes"]:
             problem = f"has {file.stat().st_size} bytes, {expected['bytes']} were downloaded"
-        elif _sha256(file) != expected["sha256"]:
+        elif sha256_of(file) != expected["sha256"]:
             problem = "does not match its SHA-256"
         if problem:
             raise SourceError(f"'{file}' {problem} (see {path}): the copy is incomplete; delete '{root}' to refetch")

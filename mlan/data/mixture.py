@@ -58,6 +58,14 @@ def quotas(budget: int, language_percent: Fraction | float, groups: dict[str, di
     return result
 
 
+def dataset_shares(tasks: dict[str, list[str]]) -> dict[str, Fraction]:
+    """Each dataset's share of its modality's instances, as ``quotas`` gives them
+    (an equal half per task, equal parts within a task), without the rounding."""
+    return {
+        name: Fraction(1, len(TASK_ORDER) * len(tasks[task])) for task in TASK_ORDER for name in tasks.get(task, [])
+    }
+
+
 def sample_indices(available: int, quota: int, rng: random.Random) -> list[int]:
     """``quota`` row indices: without replacement if possible, else all rows + bootstrap."""
     if quota <= available:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 from lmms_eval.api.model import lmms
+from tqdm import tqdm
 
 
 def stop_at(text: str, until: list[str]) -> str:
@@ -32,6 +33,7 @@ class PreparedLlava(lmms):
         ]
         tokenizer = self.processor.tokenizer
         tokenizer.padding_side = "left"
+        progress = tqdm(total=len(requests), desc="lmms_eval generate_until requests")
         for chunk in batches:
             contexts, images, settings = [], [], None
             for index in chunk:
@@ -50,6 +52,8 @@ class PreparedLlava(lmms):
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
             for index, text in zip(chunk, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
                 answers[index] = stop_at(text, settings.get("until", []))
+            progress.update(len(chunk))
+        progress.close()
         return answers
 
     def loglikelihood(self, requests):

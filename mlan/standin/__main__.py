@@ -1,8 +1,10 @@
 """``python -m mlan.standin --out DIR``: the stand-in of the paper's grid under DIR.
 
 Writes ``DIR/datasets/<name>/`` (toy copies in each hub layout), ``DIR/models/<name>/``
-(stand-in weights per hub id of the paper config) and ``DIR/config.yaml`` (the paper
-config with only sources and sizes changed), then checks the config as Snakemake will.
+(stand-in weights per hub id of the paper config), the same published in ``DIR/hub`` as a
+Hugging Face hub cache (where the pipeline's weight fetch finds them offline) and
+``DIR/config.yaml`` (the paper config with only sources and sizes changed), then checks
+the config as Snakemake will.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mlan.data.normalize import normalize_dataset
 from mlan.data.sources import toy_generator
 from mlan.grid import Grid
 from mlan.standin.grid import ROWS, standin_config, weight_folders
+from mlan.standin.hub_cache import publish
 from mlan.standin.weights import save_clip, save_llm
 from mlan.training.processor import corpus
 
@@ -60,11 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     paper = yaml.safe_load(args.paper.read_text(encoding="utf-8"))
     root = args.out.resolve()
     texts = write_datasets(root, paper["toy_seed"]) + prompt_texts(Path(paper["instructions"]))
-    for seed, (layout, folder) in enumerate(weight_folders(paper, root).values()):
+    for seed, (repo, (layout, folder)) in enumerate(weight_folders(paper, root).items()):
         if layout == "clip":
             save_clip(folder, seed)
         else:
             save_llm(folder, layout, texts, VOCAB_SIZE, seed)
+        publish(folder, repo, root / "hub")
     config = standin_config(paper, root)
     check_config(config, args.schema)
     Grid(config)

@@ -1,5 +1,6 @@
-"""The stand-in config: ``config/paper.yaml`` with its sources pointed at local stand-ins
-and its sizes scaled to a CPU. Everything not named here is the paper config's own, so a
+"""The stand-in config: ``config/paper.yaml`` with its dataset sources pointed at local
+stand-ins, its weights (same hub ids) fetched from a hub cache of stand-ins, and its sizes
+scaled to a CPU. Everything not named here is the paper config's own, so a
 change to the paper's grid, recipe or protocol reaches the stand-in by construction."""
 
 from __future__ import annotations
@@ -84,10 +85,8 @@ def standin_config(paper: dict, root: Path) -> dict:
     config = copy.deepcopy(paper)
     for name, entry in config["datasets"].items():
         entry["source"] = {"local": str(root / "datasets" / name)}
-    folders = weight_folders(paper, root)
-    for spec in config["models"].values():
-        for part in ("llm", "vision"):
-            spec[part] = {"source": str(folders[spec[part]["source"]][1])}
+    weight_folders(paper, root)  # every hub id has a stand-in
+    config["hub_cache"] = str(root / "hub")  # the models keep their hub ids: fetched from there
     for dotted, value in SIZES.items():
         set_key(config, dotted, value)
     return config

@@ -27,6 +27,7 @@ from mlan.training.callbacks import StepLog, StopOnSigterm, TokenCounter
 from mlan.training.checkpoints import check_checkpoint, checkpoints_newest_first, trim_step_log
 from mlan.training.master_weights import full_precision_weights
 from mlan.training.model import PreparedModel, load_model, prepare_model, use_kv_cache, use_packed_attention
+from mlan.training.portable import make_portable
 from mlan.training.processes import is_main_process, world_size
 from mlan.training.settings import Settings, check_settings, precision
 from mlan.training.stages import STAGES, Stage
@@ -152,6 +153,7 @@ def train(
     trainer.save_model(str(staging))
     if is_main_process():
         processor.save_pretrained(staging)
+        make_portable(staging)
         summary = run_summary(stage, settings, plan, mode, prepared, trainer, result, len(dataset))
         (staging / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         shutil.copy2(checkpoints / "train_log.jsonl", staging / "train_log.jsonl")

@@ -1,0 +1,123 @@
+"""Saved models load with transformers 4.x too (classic llava-hf tensor names, a tokenizer
+class both know), and the language model exports alone with identical logits."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import ROOT
+
+from mlan.training.portable import export_language_model, make_portable
+
+# The classic llava-hf layout (transformers 4.x, llava-hf/llava-1.5-7b-hf on the hub).
+CLASSIC_PREFIXES = (
+    "language_model.model.",
+    "language_model.lm_head.",
+    "vision_tower.vision_model.",
+    "multi_modal_projector.",
+)
+
+
+def tensor_names(folder: Path) -> set[str]:
+    from safetensors import safe_open
+
+    names = set()
+    for shard in folder.glob("*.safetensors"):
+        with safe_open(shard, "pt") as handle:
+            names |= set(handle.keys())
+    return names
+
+
+def logits(folder: Path, ids: torch.Tensor, pixels: torch.Tensor | None = None) -> torch.Tensor:
+    from transformers import LlavaForConditionalGeneration
+
+    model, info = LlavaForConditionalGeneration.from_pretrained(folder, dtype=torch.float32, output_loading_info=True)
+    assert not any(info.values()), info  # nothing missing, unexpected or mismatched
+    with torch.no_grad():
+        return model(input_ids=ids, pixel_values=pixels).logits
+
+
+@pytest.fixture
+def portable(world, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(world / "base", folder)
+    os.chmod(folder / "model.safetensors", 0o600)
+    make_portable(folder)
+    return folder
+
+
+def inputs(folder: Path):
+    from PIL import Image
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(folder)
+    image = Image.new("RGB", (30, 20), (200, 10, 10))
+    batch = processor(images=[image], text=["USER: <image>\nWhat? ASSISTANT:"], return_tensors="pt")
+    return batch["input_ids"], batch["pixel_values"]
+
+
+def test_saved_models_have_the_classic_names_and_the_same_logits(world, portable):
+    before = tensor_names(world / "base")
+    assert any(
+        name.startswith("vision_tower.") and not name.startswith("vision_tower.vision_model.") for name in before
+    )
+    after = tensor_names(portable)
+    assert len(after) == len(before) and all(name.startswith(CLASSIC_PREFIXES) for name in after), sorted(after)[:5]
+    ids, pixels = inputs(portable)
+    assert torch.equal(logits(portable, ids, pixels), logits(world / "base", ids, pixels))
+    config = json.loads((portable / "tokenizer_config.json").read_text())
+    assert config["tokenizer_class"] == "PreTrainedTokenizerFast"  # TokenizersBackend is 5.x only
+    assert (portable / "model.safetensors").stat().st_mode & 0o044 == 0o044  # group and others may read
+
+
+def test_the_language_model_exports_alone_with_identical_logits(portable, tmp_path):
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    export_language_model(portable, tmp_path / "llm")
+    language = LlamaForCausalLM.from_pretrained(tmp_path / "llm", dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "llm")
+    ids = tokenizer(["USER: Is the sky blue? ASSISTANT:"], return_tensors="pt").input_ids
+    assert ids.shape[1] > 3 and tokenizer.pad_token == "<pad>"
+    with torch.no_grad():
+        alone = language(input_ids=ids).logits
+    assert torch.equal(alone, logits(portable, ids))
+
+
+TRANSFORMERS_4 = "transformers==4.57.6"
+
+
+@pytest.mark.skipif(
+    os.environ.get("MLAN_TEST_TRANSFORMERS4") != "1", reason="installs transformers 4.x in a side venv (~1 min)"
+)
+def test_a_transformers_4_install_loads_the_model_with_identical_logits(portable, tmp_path):
+    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/test_portable.py: transformers 4.57 (with the
+    tokenizers and huggingface_hub it needs) in a venv that borrows torch from this one."""
+    venv = tmp_path / "tf4"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    packages = [TRANSFORMERS_4, "tokenizers<0.23", "huggingface_hub<1.0"]
+    subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
+    ours = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    theirs = next((venv / "lib").glob("python3*/site-packages"))
+    (theirs / "zz_borrow.pth").write_text(str(ours) + "\n")  # after their own packages
+    ids, pixels = inputs(portable)
+    torch.save({"ids": ids, "pixels": pixels}, tmp_path / "inputs.pt")
+    script = (
+        "import sys, torch, transformers\n"
+        "from transformers import AutoTokenizer, LlavaForConditionalGeneration\n"
+        "assert transformers.__version__.startswith('4.'), transformers.__version__\n"
+        "m, info = LlavaForConditionalGeneration.from_pretrained(\n"
+        "    sys.argv[1], torch_dtype=torch.float32, output_loading_info=True)\n"
+        "assert not any(info.values()), info\n"
+        "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
+        "assert t.pad_token == '<pad>' and t.convert_tokens_to_ids('<image>') == m.config.image_token_index\n"
+        "x = torch.load(sys.argv[2])\n"
+        "with torch.no_grad(): torch.save(m(input_ids=x['ids'], pixel_values=x['pixels']).logits, sys.argv[3])\n"
+    )  # fmt: skip
+    subprocess.run([python, "-c", script, portable, tmp_path / "inputs.pt", tmp_path / "out.pt"], check=True, cwd=ROOT)
+    assert torch.equal(torch.load(tmp_path / "out.pt"), logits(portable, ids, pixels))
