@@ -26,7 +26,8 @@ rule scores:
         scores=[score_file(run) for run in GRID.evaluated_runs()],
         lib=library("scripts/concat_scores.py"),
     output:
-        report("results/scores.csv", category="Scores"),
+        csv=report("results/scores.csv", category="Scores"),
+        provenance="results/scores.provenance.json",
     log:
         "results/logs/scores.log",
     localrule: True
@@ -51,7 +52,6 @@ rule diversity:
     threads: 4
     resources:
         mem_mb=8000,
-        runtime=60,
     params:
         pairs=config["analysis"]["diversity_pairs"],
         sampling=config["analysis"]["diversity_sampling"],
@@ -67,7 +67,12 @@ rule table1:
         scores=[score_file(run) for run in GRID.method_runs()],
         lib=library("scripts/table1.py"),
     output:
-        csv=report("results/tables/table1.csv", category="Tables"),
+        csv="results/tables/table1.csv",
+        html=report(
+            "results/tables/table1.html",
+            caption="../report/captions/table1.rst",
+            category="Tables",
+        ),
         md="results/tables/table1.md",
         tex="results/tables/table1.tex",
     log:
@@ -85,7 +90,12 @@ rule table2:
         tokens=[token_file(run) for run in GRID.recipe_runs()],
         lib=library("scripts/table2.py"),
     output:
-        csv=report("results/tables/table2.csv", category="Tables"),
+        csv="results/tables/table2.csv",
+        html=report(
+            "results/tables/table2.html",
+            caption="../report/captions/table2.rst",
+            category="Tables",
+        ),
         md="results/tables/table2.md",
         tex="results/tables/table2.tex",
     log:
@@ -105,7 +115,12 @@ rule table5:
         scores=[score_file(run) for run in GRID.ratio_runs()],
         lib=library("scripts/table5.py"),
     output:
-        csv=report("results/tables/table5.csv", category="Tables"),
+        csv="results/tables/table5.csv",
+        html=report(
+            "results/tables/table5.html",
+            caption="../report/captions/table5.rst",
+            category="Tables",
+        ),
         md="results/tables/table5.md",
         tex="results/tables/table5.tex",
     log:
@@ -124,7 +139,12 @@ rule table6:
         tokens=[token_file(run) for run in GRID.ratio_runs()],
         lib=library("scripts/table6.py"),
     output:
-        csv=report("results/tables/table6.csv", category="Tables"),
+        csv="results/tables/table6.csv",
+        html=report(
+            "results/tables/table6.html",
+            caption="../report/captions/table6.rst",
+            category="Tables",
+        ),
         md="results/tables/table6.md",
         tex="results/tables/table6.tex",
     log:
@@ -144,7 +164,7 @@ rule figure5:
     output:
         png=report(
             "results/figures/figure5.png",
-            caption="../report/figures.rst",
+            caption="../report/captions/figure5.rst",
             category="Figures",
         ),
         pdf="results/figures/figure5.pdf",
@@ -165,7 +185,7 @@ rule figure6:
     output:
         png=report(
             "results/figures/figure6.png",
-            caption="../report/figures.rst",
+            caption="../report/captions/figure6.rst",
             category="Figures",
         ),
         pdf="results/figures/figure6.pdf",
@@ -186,7 +206,7 @@ rule figure7:
     output:
         png=report(
             "results/figures/figure7.png",
-            caption="../report/figures.rst",
+            caption="../report/captions/figure7.rst",
             category="Figures",
         ),
         pdf="results/figures/figure7.pdf",
@@ -209,7 +229,7 @@ rule figure8:
     output:
         png=report(
             "results/figures/figure8.png",
-            caption="../report/figures.rst",
+            caption="../report/captions/figure8.rst",
             category="Figures",
         ),
         pdf="results/figures/figure8.pdf",
@@ -245,3 +265,27 @@ rule comparison:
         recipes=recipes(GRID.models),
     script:
         "../scripts/comparison.py"
+
+
+rule training_curves:
+    """Loss and learning rate of every training run (the report's training figure)."""
+    input:
+        models=[folder for folder, _, _ in TRAINED_MODELS],
+        lib=library("scripts/training_curves.py"),
+    output:
+        png=report(
+            "results/figures/training_curves.png",
+            caption="../report/captions/training_curves.rst",
+            category="Training",
+        ),
+        pdf="results/figures/training_curves.pdf",
+    log:
+        "results/logs/training_curves.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        models=[model for _, model, _ in TRAINED_MODELS],
+        runs=[run for _, _, run in TRAINED_MODELS],
+    script:
+        "../scripts/training_curves.py"

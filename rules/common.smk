@@ -11,6 +11,7 @@ from snakemake.utils import min_version, validate
 from mlan.config import check_config
 from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.grid import Grid
+from mlan.provenance import export as export_provenance
 from mlan.names import MIX_PATTERN, RUN_PATTERN, Mix, Run
 from mlan.training.hub_weights import hub_parts
 
@@ -28,13 +29,26 @@ ROOT = Path(workflow.basedir)
 
 # Shell rules run `python`: the interpreter running Snakemake goes first on PATH, so an
 # unactivated .venv/bin/snakemake works (a conda environment, when used, goes before it).
-envvars:
-    "PATH",
-
-
+# Jobs import `mlan` from this workflow's own tree (PYTHONPATH), so a conda environment
+# (envs/pipeline.yaml) needs the dependencies only, not the project installed.
 os.environ["PATH"] = os.pathsep.join(
     [str(Path(sys.executable).parent), os.environ["PATH"]]
 )
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
+
+
+# Provenance (mlan/provenance.py): the commit and config hash every job records.
+export_provenance(ROOT, config)
+
+
+envvars:
+    "PATH",
+    "PYTHONPATH",
+    "MLAN_GIT_COMMIT",
+    "MLAN_GIT_DIRTY",
+    "MLAN_CONFIG_SHA256",
 
 
 wildcard_constraints:
@@ -156,9 +170,13 @@ def launcher(wildcards, resources):
     )
 
 
-def stage_settings(stage, **overrides):
-    """The stage's hyperparameters as the JSON the training entry point reads."""
-    return json.dumps({**config["training"][stage], **overrides}, sort_keys=True)
+def stage_settings(stage, run, **overrides):
+    """The stage's hyperparameters as the JSON the training entry point reads; with
+    `report_to: tensorboard`, where its event files go."""
+    settings = {**config["training"][stage], **overrides}
+    if settings.get("report_to", "none") == "tensorboard":
+        settings["tensorboard_dir"] = f"results/logs/tensorboard/{stage}/{run}"
+    return json.dumps(settings, sort_keys=True)
 
 
 def mixture_images(wildcards):
@@ -259,11 +277,15 @@ def analysis_targets():
     else:
         print("No model has a budget_scaling: no Figure 7.", file=sys.stderr)
     return (
-        ["results/scores.csv", "results/comparison.md"]
+        [
+            "results/scores.csv",
+            "results/comparison.md",
+            "results/figures/training_curves.png",
+        ]
         + [
             f"results/tables/table{n}.{ext}"
             for n in tables
-            for ext in ("csv", "md", "tex")
+            for ext in ("csv", "md", "html", "tex")
         ]
         + [
             f"results/figures/figure{n}.{ext}"
@@ -271,6 +293,15 @@ def analysis_targets():
             for ext in ("png", "pdf")
         ]
     )
+
+
+# (model folder, model, run name) of every trained model: pretraining and each finetuning.
+TRAINED_MODELS = [
+    (f"results/models/{model}/pretrain", model, "pretrain") for model in GRID.models
+] + [
+    (f"results/models/{run.model}/{run.mix}/seed{run.seed}", run.model, run.name)
+    for run in GRID.runs()
+]
 
 
 def all_targets():

@@ -34,7 +34,6 @@ rule normalize:
         "../envs/pipeline.yaml"
     resources:
         mem_mb=8000,
-        runtime=120,
     params:
         files=lambda wildcards: GRID.patterns(wildcards.dataset),
         options=lambda wildcards: GRID.dataset(wildcards.dataset).get("options", {}),

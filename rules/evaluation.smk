@@ -41,7 +41,6 @@ rule evaluate:
     threads: 2
     resources:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 64000,
-        runtime=lambda wildcards: 30 if is_tiny(wildcards.model) else 480,
     params:
         protocol=PROTOCOL,
     script:

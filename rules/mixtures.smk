@@ -13,7 +13,6 @@ rule mixture:
         "../envs/pipeline.yaml"
     resources:
         mem_mb=16000,
-        runtime=60,
     params:
         groups=GRID.groups(),
     script:

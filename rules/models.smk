@@ -34,7 +34,6 @@ rule assemble_model:
         "../envs/pipeline.yaml"
     resources:
         mem_mb=lambda wildcards: 4000 if is_tiny(wildcards.model) else 96000,
-        runtime=60,
     params:
         spec=architecture,
         seed=config["training"]["pretrain"].get("seed", 42),
@@ -58,9 +57,8 @@ rule pretrain:
     threads: 2
     resources:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 512000,
-        runtime=lambda wildcards: 30 if is_tiny(wildcards.model) else 720,
     params:
-        settings=lambda wildcards: stage_settings("pretrain"),
+        settings=lambda wildcards: stage_settings("pretrain", wildcards.model),
         checkpoints="results/checkpoints/{model}/pretrain",
         launcher=launcher,
     shell:
@@ -85,9 +83,12 @@ rule finetune:
     threads: 2
     resources:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 512000,
-        runtime=lambda wildcards: 30 if is_tiny(wildcards.model) else 720,
     params:
-        settings=lambda wildcards: stage_settings("finetune", seed=int(wildcards.seed)),
+        settings=lambda wildcards: stage_settings(
+            "finetune",
+            f"{wildcards.model}/{wildcards.mix}/seed{wildcards.seed}",
+            seed=int(wildcards.seed),
+        ),
         checkpoints="results/checkpoints/{model}/{mix}/seed{seed}",
         launcher=launcher,
     shell:
@@ -110,6 +111,5 @@ rule export_llm:
         "../envs/pipeline.yaml"
     resources:
         mem_mb=lambda wildcards: 4000 if is_tiny(wildcards.model) else 64000,
-        runtime=60,
     script:
         "../scripts/export_llm.py"

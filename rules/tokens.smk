@@ -32,7 +32,6 @@ rule count_tokens:
     threads: 2
     resources:
         mem_mb=8000,
-        runtime=60,
     params:
         token_count=config["analysis"]["token_count"],
     script:

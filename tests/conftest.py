@@ -134,6 +134,7 @@ def world(tmp_path_factory):
     from mlan.data.sources import PRETRAIN_DATASETS, TRAIN_DATASETS, toy_generator
     from mlan.grid import Grid
     from mlan.training.model import build_base_model
+    from mlan.training.portable import make_portable
     from mlan.training.processor import build_processor
 
     root = tmp_path_factory.mktemp("world")
@@ -154,4 +155,5 @@ def world(tmp_path_factory):
     model = build_base_model("tiny", TINY, processor.tokenizer, seed=0)
     model.save_pretrained(root / "base")
     processor.save_pretrained(root / "base")
+    make_portable(root / "base")  # as assemble_model saves it
     return root

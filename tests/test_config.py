@@ -157,7 +157,8 @@ def test_paper_grid_dry_run(workflow):
         "figure8": "1",
         "diversity": "1",
         "comparison": "1",
-        "total": "150",
+        "training_curves": "1",
+        "total": "151",
     }
 
 

@@ -47,7 +47,7 @@ def test_every_benchmark_has_a_result_and_predictions(evaluated, world):
         assert 0 <= result["score"] <= 100 and result["score"] == scores[benchmark]
         assert result["extraction_failures"] == sum(p["prediction"] is None for p in predictions)
         assert result["protocol"]["answer_prefix"] == 'The best answer is "'
-        assert {"lm_eval", "lmms_eval", "transformers", "torch"} <= set(result["versions"])
+        assert {"lm_eval", "lmms_eval", "transformers", "torch"} <= set(result["provenance"]["packages"])
         assert all(isinstance(p["output"], str) for p in predictions)  # generations from a harness
 
 

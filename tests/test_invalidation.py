@@ -36,6 +36,7 @@ ENTRY_POINTS = {
     "scores": [SCRIPT.format("concat_scores")],
     "diversity": [SCRIPT.format("diversity")],
     "comparison": [SCRIPT.format("comparison")],
+    "training_curves": [SCRIPT.format("training_curves")],
 } | {f"table{n}": [SCRIPT.format(f"table{n}")] for n in (1, 2, 5, 6)}
 ENTRY_POINTS |= {f"figure{n}": [SCRIPT.format(f"figure{n}")] for n in (5, 6, 7, 8)}
 MODULES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "mlan").rglob("*.py"))

@@ -142,9 +142,22 @@ def test_a_finetuned_model_exports_its_language_model_for_lm_eval(default_run, g
         shutil.rmtree(default_run / "results/export", ignore_errors=True)
 
 
+def test_every_output_records_the_same_provenance(default_run, grid):
+    run = grid.runs()[0]
+    summary = json.loads(
+        (default_run / f"results/models/{run.model}/{run.mix}/seed{run.seed}/train_summary.json").read_text()
+    )
+    evaluation = json.loads((default_run / f"results/eval/{run.model}/{run.name}/pope.json").read_text())
+    table = json.loads((default_run / "results/scores.provenance.json").read_text())
+    records = [summary["provenance"], evaluation["provenance"], table]
+    assert all(record == table for record in records)
+    assert len(table["config_sha256"]) == 64 and table["git_commit"] is None  # the test's copy is no checkout
+    assert table["packages"]["transformers"] == "5.24.0" and table["packages"]["lmms_eval"] == "0.7.3"
+
+
 def test_every_table_and_figure_is_rendered(default_run):
     for n in (1, 2, 5, 6):
-        for suffix in ("csv", "md", "tex"):
+        for suffix in ("csv", "md", "html", "tex"):
             assert (default_run / f"results/tables/table{n}.{suffix}").stat().st_size > 0
     for n in (5, 6, 7, 8):
         for suffix in ("png", "pdf"):
@@ -198,6 +211,7 @@ def test_rerun_has_nothing_to_do(default_run):
 def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
     with edited(default_run / "config/instructions.yaml"):
         expected = {"mixture": 9, "count_tokens": 9, "finetune": 9, "eval_prompts": 9, "evaluate": 10, "all": 1}
+        expected |= {"training_curves": 1}
         # every score changes; Figure 8 (the data's questions) does not
         expected |= (
             {"run_scores": 10, "scores": 1, "comparison": 1} | TABLES | {"figure5": 1, "figure6": 1, "figure7": 1}
@@ -225,6 +239,7 @@ def test_editing_one_adapter_reruns_that_dataset_and_what_uses_it(default_run):
         **FIGURES,
         "diversity": 1,
         "comparison": 1,
+        "training_curves": 1,
     }
     with edited(default_run / "mlan/data/sources/arc.py"):
         assert planned_jobs(default_run) == expected
@@ -289,7 +304,8 @@ def test_changing_a_methods_ratio_reruns_only_that_method_and_what_aggregates_it
     jobs = planned_jobs(default_run, f"--configfile={overlay}")
     # Tables 5, 6 and Figure 6 hold the ratio grid only: they stay
     assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1, "run_scores": 1, "scores": 1,
-                    "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1}  # fmt: skip
+                    "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1,
+                    "training_curves": 1}  # fmt: skip
 
 
 def test_a_score_file_carries_only_the_benchmarks_evaluated(default_run, tmp_path):

@@ -186,8 +186,11 @@ def test_every_table_and_figure_renders(tmp_path):
     written += figures.figure7(scaling, 80000, tmp_path / "figures/figure7")
     written += figures.figure8(summarize(diversity), tmp_path / "figures/figure8")
     render(["table1", "table5", "--scores", str(PAPER), "--out", str(tmp_path)])
-    written += [tmp_path / "tables" / f"table{n}.{suffix}" for n in (1, 5) for suffix in ("csv", "md", "tex")]
-    assert len(written) == 20 and all(
+    written += [tmp_path / "tables" / f"table{n}.{suffix}" for n in (1, 5) for suffix in ("csv", "md", "html", "tex")]
+    latex = (tmp_path / "tables/table2.tex").read_text()
+    assert r"\caption{training tokens per setting" in latex and "Table 2" not in latex  # LaTeX numbers it
+    assert "<b>Table 2: training tokens" in (tmp_path / "tables/table2.html").read_text()
+    assert len(written) == 24 and all(
         path.stat().st_size > (1000 if path.suffix in (".png", ".pdf") else 100) for path in written
     )
 
@@ -226,3 +229,21 @@ def test_table2_cells_and_the_headline_claims_from_the_papers_numbers(tmp_path):
     for _, row in table.iterrows():
         assert abs(row["published"] - row["printed"]) <= rounding[row["format"]], row["claim"]
         assert f"{row['reproduced']:{row['format']}}" == f"{row['published']:{row['format']}}"
+
+
+def test_training_curves_draw_every_run_and_refuse_an_empty_log(tmp_path):
+    from mlan.results.curves import step_log, training_curves
+
+    def folder(name, steps):
+        path = tmp_path / name
+        path.mkdir()
+        lines = [json.dumps({"step": s, "loss": 5 / s, "learning_rate": 1e-3 * s}) for s in range(1, steps + 1)]
+        (path / "train_log.jsonl").write_text("".join(line + "\n" for line in lines))
+        return path
+
+    logs = {"m": {"pretrain": step_log(folder("pre", 4)), "lang50_n480_seed42": step_log(folder("f", 6))}}
+    assert [s["step"] for s in logs["m"]["lang50_n480_seed42"]] == [1, 2, 3, 4, 5, 6]
+    written = training_curves(logs, tmp_path / "figures/training_curves")
+    assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in written)
+    with pytest.raises(ValueError, match=r"empty/train_log\.jsonl has no steps"):
+        step_log(folder("empty", 0))

@@ -68,6 +68,23 @@ def test_pretraining_changes_only_the_projector(world, tmp_path):
     assert not (tmp_path / "ckpt").exists()  # checkpoints are removed once the model is final
 
 
+def test_report_to_tensorboard_writes_the_loss_curve(world, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    settings = Settings(**FAST, report_to="tensorboard", tensorboard_dir=str(tmp_path / "tb"))
+    data = world / "data/llava_pretrain.jsonl"
+    train("pretrain", world / "base", data, world / "images", tmp_path / "pre", tmp_path / "ckpt", settings)
+    (events,) = {path.parent for path in (tmp_path / "tb").rglob("events.out.tfevents.*")}
+    accumulator = EventAccumulator(str(events))
+    accumulator.Reload()
+    steps = [event.step for event in accumulator.Scalars("train/loss")]
+    logged = [json.loads(line)["loss"] for line in (tmp_path / "pre/train_log.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 7)) and [round(e.value, 4) for e in accumulator.Scalars("train/loss")] == [
+        round(x, 4) for x in logged
+    ]
+    assert "train/learning_rate" in accumulator.Tags()["scalars"]
+
+
 def count_vision_calls(monkeypatch):
     from transformers.models.clip import modeling_clip
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from importlib.metadata import version
 from pathlib import Path
 
 import torch
@@ -19,6 +18,7 @@ from mlan.evaluation.answers import Mapping, extract, is_correct
 from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, task_name
 from mlan.evaluation.metrics import score
 from mlan.evaluation.prompts import Protocol
+from mlan.provenance import provenance
 
 
 def read_items(path: Path) -> list[dict]:
@@ -33,10 +33,6 @@ def prediction_of(item: dict, output, protocol: Protocol, mapping: Mapping) -> t
         best = options[max(range(len(output)), key=output.__getitem__)]
         return best, best
     return extract(output, item["answer_type"], item["choices"], protocol.stop, mapping), output
-
-
-def versions() -> dict:
-    return {name: version(name) for name in ("lm_eval", "lmms_eval", "transformers", "torch")}
 
 
 def evaluate(
@@ -96,7 +92,7 @@ def evaluate(
             "extraction_failures": sum(s["prediction"] is None for s in samples),
             "metrics": metrics,
             "protocol": asdict(protocol),
-            "versions": versions(),
+            "provenance": provenance(),
         }
         # predictions first: a score file never exists without the predictions behind it
         with atomic_open(output_dir / f"{benchmark}.predictions.jsonl") as handle:

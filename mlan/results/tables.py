@@ -1,8 +1,10 @@
-"""Tables 1, 2, 5 and 6 of the paper, as .csv (numbers), .md and .tex (as printed), each
+"""Tables 1, 2, 5 and 6 of the paper, as .csv (numbers), .md, .html and .tex (as printed), each
 drawn from exactly the runs it is given (see mlan.results.aggregate)."""
 
 from __future__ import annotations
 
+import re
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -104,11 +106,15 @@ def table6(scores: pd.DataFrame, tokens: pd.DataFrame) -> tuple[pd.DataFrame, pd
 
 
 def write_table(numbers: pd.DataFrame, shown: pd.DataFrame, stem: str | Path, caption: str) -> list[Path]:
-    """``stem.csv`` (numbers), ``stem.md`` and ``stem.tex`` (as printed)."""
+    """``stem.csv`` (numbers), ``stem.md``, ``stem.html`` (the report's) and ``stem.tex``
+    (as printed). LaTeX numbers its tables itself: the .tex caption drops "Table N: "."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     numbers.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.4f")
     stem.with_suffix(".md").write_text(f"{caption}\n\n{shown.to_markdown(index=False)}\n")
-    latex = shown.to_latex(index=False, caption=caption, escape=True).replace("±", r"$\pm$")
+    html = shown.to_html(index=False, border=0, escape=True)
+    stem.with_suffix(".html").write_text(f"<p><b>{escape(caption)}</b></p>\n{html}\n")
+    unnumbered = re.sub(r"^Table \d+: ", "", caption)
+    latex = shown.to_latex(index=False, caption=unnumbered, escape=True).replace("±", r"$\pm$")
     stem.with_suffix(".tex").write_text(latex)
-    return [stem.with_suffix(s) for s in (".csv", ".md", ".tex")]
+    return [stem.with_suffix(s) for s in (".csv", ".md", ".html", ".tex")]

@@ -32,10 +32,16 @@ class Settings:
     dataloader_workers: int = 0  # processes reading images and tokenizing while the GPU computes
     master_weights: bool = True  # bf16 without DeepSpeed: bf16 model, fp32 masters in the optimizer (else autocast)
     compile_layers: bool = False  # torch.compile each LLM decoder layer (without DeepSpeed)
+    report_to: str = "none"  # or "tensorboard": event files in tensorboard_dir
+    tensorboard_dir: str | None = None
 
 
 def check_settings(settings: Settings) -> None:
     """Refuse combinations that cannot work, before anything is loaded or written."""
+    if settings.report_to not in ("none", "tensorboard"):
+        raise MlanError(f"report_to: '{settings.report_to}' is neither none nor tensorboard")
+    if settings.report_to == "tensorboard" and not settings.tensorboard_dir:
+        raise MlanError("report_to: tensorboard needs tensorboard_dir (the rules set it)")
     if settings.compile_layers and settings.deepspeed:
         raise MlanError(
             "compile_layers: DeepSpeed wraps each layer in hooks of its own that torch.compile would "

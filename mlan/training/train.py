@@ -21,6 +21,7 @@ import torch
 from transformers import AutoProcessor
 
 from mlan.errors import MlanError
+from mlan.provenance import provenance
 from mlan.training.answer_loss import WithAnswerPositions
 from mlan.training.batch_plan import BatchPlan
 from mlan.training.callbacks import StepLog, StopOnSigterm, TokenCounter
@@ -199,6 +200,7 @@ def run_summary(
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "trainable_parameters": prepared.trainable_parameters,
         "settings": vars(settings),
+        "provenance": provenance(),
     }
 
 

@@ -4,6 +4,7 @@ sampling, packed rows, answer-only logits, fp32 master weights, token counting."
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from mlan.training.training_data import PackCollator, Packed
 def training_arguments(settings: Settings, plan: BatchPlan, precision: str, checkpoints: Path) -> TrainingArguments:
     """The Trainer's arguments: the recipe, laid out as ``plan`` says, computing as
     ``precision`` (``mlan.training.settings.precision``) says."""
+    if settings.tensorboard_dir:  # transformers' TensorBoard callback reads its folder from here
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(settings.tensorboard_dir).resolve())
     return TrainingArguments(
         output_dir=str(checkpoints),
         per_device_train_batch_size=plan.per_device,
@@ -43,7 +46,7 @@ def training_arguments(settings: Settings, plan: BatchPlan, precision: str, chec
         # DDP must look for such parameters (the Trainer's default turns that off whenever
         # gradient checkpointing is on, and the next step then fails)
         ddp_find_unused_parameters=plan.group_by_modality,
-        report_to=[],
+        report_to=[] if settings.report_to == "none" else [settings.report_to],
         remove_unused_columns=False,
         dataloader_num_workers=settings.dataloader_workers,
         # packed: rows come from pinned memory and are copied without waiting on the GPU
