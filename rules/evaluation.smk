@@ -34,6 +34,10 @@ rule evaluate:
             "results/eval/{{model}}/{{run}}/{benchmark}.predictions.jsonl",
             benchmark=BENCHMARKS,
         ),
+        harness_results=expand(
+            "results/eval/{{model}}/{{run}}/{harness}.results.json",
+            harness=("lm_eval", "lmms_eval"),
+        ),
     log:
         "results/logs/evaluate/{model}/{run}.log",
     conda:
@@ -45,3 +49,25 @@ rule evaluate:
         protocol=PROTOCOL,
     script:
         "../scripts/evaluate.py"
+
+
+rule export_tasks:
+    """The evaluation tasks as the upstream command lines load them (`lm_eval` /
+    `lmms-eval --include_path results/tasks/...`): not part of `all`, asked for by path.
+    """
+    input:
+        prompts=expand("results/eval/prompts/{benchmark}.jsonl", benchmark=BENCHMARKS),
+        images=expand("results/data/images/{benchmark}", benchmark=BENCHMARKS),
+        tasks=EVALUATION_TASK_FILES,
+        lib=library("scripts/export_tasks.py", *EVALUATION_TASK_CODE),
+    output:
+        directory("results/tasks"),
+    log:
+        "results/logs/export_tasks.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        protocol=PROTOCOL,
+    script:
+        "../scripts/export_tasks.py"

@@ -32,6 +32,7 @@ ENTRY_POINTS = {
     "finetune": TRAINING,
     "eval_prompts": [SCRIPT.format("eval_prompts")],
     "evaluate": [SCRIPT.format("evaluate"), *TASK_CODE],
+    "export_tasks": [SCRIPT.format("export_tasks"), *TASK_CODE],
     "run_scores": [SCRIPT.format("run_scores")],
     "scores": [SCRIPT.format("concat_scores")],
     "diversity": [SCRIPT.format("diversity")],
@@ -93,8 +94,13 @@ def with_downstream(jobs, first: set) -> set:
     return found
 
 
+# Rules outside the embedded default's DAG: weights come only from the hub (the tiny
+# models have none), the exports are asked for by path.
+OFF_DAG = {"fetch_weights", "export_llm", "export_tasks"}
+
+
 def test_every_rule_has_its_entry_points_written_here(jobs):
-    assert {rule for rule, _ in jobs} == set(ENTRY_POINTS)
+    assert {rule for rule, _ in jobs} == set(ENTRY_POINTS) - OFF_DAG
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -4,6 +4,7 @@ import json
 import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import yaml
@@ -153,6 +154,53 @@ def test_every_output_records_the_same_provenance(default_run, grid):
     assert all(record == table for record in records)
     assert len(table["config_sha256"]) == 64 and table["git_commit"] is None  # the test's copy is no checkout
     assert table["packages"]["transformers"] == "5.24.0" and table["packages"]["lmms_eval"] == "0.7.3"
+
+
+def test_the_upstream_command_lines_give_the_tables_numbers_on_the_exported_tasks(default_run, grid):
+    """lm_eval (hf, on the exported language model) and lmms-eval (stock llava_hf) on the
+    materialized tasks report what the pipeline's own evaluation files say."""
+    import shutil
+    import subprocess
+    import sys
+
+    from mlan.evaluation.export import PASS_THROUGH_TEMPLATE
+
+    run = grid.runs()[0]
+    model = default_run / f"results/models/{run.model}/{run.mix}/seed{run.seed}"
+    exported = f"results/export/{run.model}/{run.mix}/seed{run.seed}"
+    evaluated = default_run / f"results/eval/{run.model}/{run.name}"
+    ours = {b: json.loads((evaluated / f"{b}.json").read_text()) for b in ("boolq", "race", "pope", "gqa")}
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONPATH": str(default_run)}
+    try:
+        snakemake(default_run, "results/tasks", exported)
+        tasks = default_run / "results/tasks"
+        llm = f"pretrained={default_run / exported},add_bos_token=True"
+        language = [bin_dir / "lm_eval", "run", "--model", "hf", "--model_args", llm, "--include_path",
+                    tasks / "lm_eval", "--tasks", "mlan_boolq,mlan_race", "--device", "cpu", "--batch_size", "4",
+                    "--output_path", default_run / "cli/lm_eval"]  # fmt: skip
+        llava = f"pretrained={model},chat_template={PASS_THROUGH_TEMPLATE},device_map=cpu"
+        vision = [bin_dir / "lmms-eval", "--model", "llava_hf", "--force_simple", "--model_args", llava,
+                  "--include_path", tasks / "lmms_eval", "--tasks", "mlan_pope,mlan_gqa", "--device", "cpu",
+                  "--batch_size", "1", "--output_path", default_run / "cli/lmms_eval"]  # fmt: skip
+        for command in (language, vision):
+            subprocess.run([str(part) for part in command], check=True, capture_output=True, cwd=default_run, env=env)
+        found = {}
+        for path in (default_run / "cli").rglob("*results*.json"):
+            for task, metrics in json.loads(path.read_text())["results"].items():
+                found |= {
+                    (task, name.split(",")[0]): value
+                    for name, value in metrics.items()
+                    if isinstance(value, float | int)
+                }
+    finally:
+        for folder in ("results/tasks", "results/export", "cli"):
+            shutil.rmtree(default_run / folder, ignore_errors=True)
+    assert found[("mlan_boolq", "accuracy")] == pytest.approx(ours["boolq"]["score"])
+    assert found[("mlan_race", "accuracy")] == pytest.approx(ours["race"]["score"])
+    assert found[("mlan_gqa", "accuracy")] == pytest.approx(ours["gqa"]["score"])
+    assert found[("mlan_pope", "f1")] == pytest.approx(ours["pope"]["score"])
+    assert found[("mlan_pope", "accuracy")] == pytest.approx(ours["pope"]["metrics"]["accuracy"])
 
 
 def test_every_table_and_figure_is_rendered(default_run):

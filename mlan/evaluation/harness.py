@@ -23,6 +23,15 @@ def benchmark_of(task: str) -> str:
     return task.removeprefix("mlan_").removesuffix("_text").removesuffix("_image")
 
 
+def tasks_by_harness(benchmarks: dict[str, list[dict]]) -> dict[str, dict[str, list[dict]]]:
+    """harness -> task -> items, from each benchmark's prompt items (ScienceQA splits)."""
+    found: dict[str, dict[str, list[dict]]] = {"lm_eval": {}, "lmms_eval": {}}
+    for benchmark, items in benchmarks.items():
+        for item in items:
+            found[item["harness"]].setdefault(task_name(benchmark, item["harness"]), []).append(item)
+    return found
+
+
 def materialize(harness: str, folder: Path, items_by_task: dict[str, list[dict]], protocol: Protocol, images: Path):
     """Copy the harness's task folder, fill in paths and protocol, write each task's data."""
     shutil.copytree(TASKS / harness, folder, dirs_exist_ok=True)
@@ -61,6 +70,12 @@ def _outputs(samples: dict) -> dict[str, object]:
     return found
 
 
+def summary(results: dict) -> dict:
+    """The harness's own results (metrics, task configs and hashes, versions), without
+    the per-item samples (those are in the predictions files), as JSON can hold them."""
+    return json.loads(json.dumps({k: v for k, v in results.items() if k != "samples"}, default=str))
+
+
 def run_lm_eval(model, tokenizer, folder: Path, tasks: list[str], protocol: Protocol, device: str) -> dict:
     import lm_eval
     from lm_eval.models.huggingface import HFLM
@@ -71,7 +86,7 @@ def run_lm_eval(model, tokenizer, folder: Path, tasks: list[str], protocol: Prot
     results = lm_eval.simple_evaluate(
         model=lm, tasks=tasks, task_manager=manager, log_samples=True, random_seed=protocol.seed
     )
-    return _outputs(results["samples"])
+    return _outputs(results["samples"]), summary(results)
 
 
 def run_lmms_eval(model, processor, folder: Path, tasks: list[str], protocol: Protocol, device: str) -> dict:
@@ -83,4 +98,4 @@ def run_lmms_eval(model, processor, folder: Path, tasks: list[str], protocol: Pr
     lm = PreparedLlava(model, processor, batch_size=protocol.batch_size, device=device)
     manager = TaskManager(include_path=str(folder), include_defaults=False)
     results = simple_evaluate(model=lm, tasks=tasks, task_manager=manager, log_samples=True, random_seed=protocol.seed)
-    return _outputs(results["samples"])
+    return _outputs(results["samples"]), summary(results)

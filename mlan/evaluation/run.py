@@ -15,7 +15,7 @@ from mlan.data.mixture import write_json
 from mlan.data.records import LETTERS
 from mlan.errors import MlanError
 from mlan.evaluation.answers import Mapping, extract, is_correct
-from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, task_name
+from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, tasks_by_harness
 from mlan.evaluation.metrics import score
 from mlan.evaluation.prompts import Protocol
 from mlan.provenance import provenance
@@ -54,20 +54,22 @@ def evaluate(
         model = model.to(torch.bfloat16)
     processor = AutoProcessor.from_pretrained(model_dir)
     benchmarks = {path.name.removesuffix(".jsonl"): read_items(path) for path in prompt_files}
-    by_harness: dict[str, dict[str, list[dict]]] = {"lm_eval": {}, "lmms_eval": {}}
-    for benchmark, items in benchmarks.items():
-        for item in items:
-            by_harness[item["harness"]].setdefault(task_name(benchmark, item["harness"]), []).append(item)
+    by_harness = tasks_by_harness(benchmarks)
     outputs: dict = {}
     for harness, tasks in by_harness.items():
         if not tasks:
+            write_json({"harness": harness, "results": None, "tasks": []}, output_dir / f"{harness}.results.json")
             continue
         folder = work_dir / harness
         materialize(harness, folder, tasks, protocol, images)
         if harness == "lm_eval":
-            outputs.update(run_lm_eval(model, processor.tokenizer, folder, list(tasks), protocol, device))
+            found, results = run_lm_eval(model, processor.tokenizer, folder, list(tasks), protocol, device)
         else:
-            outputs.update(run_lmms_eval(model, processor, folder, list(tasks), protocol, device))
+            found, results = run_lmms_eval(model, processor, folder, list(tasks), protocol, device)
+        outputs.update(found)
+        write_json(
+            {"harness": harness, "results": results, "tasks": list(tasks)}, output_dir / f"{harness}.results.json"
+        )
 
     mapping = Mapping(protocol.option_text, protocol.true_false, protocol.number_words)
     headline = {}
