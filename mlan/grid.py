@@ -3,6 +3,7 @@ datasets exist. The Snakemake rules ask this module; nothing else enumerates run
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,6 +12,17 @@ from mlan.data.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
 from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
 from mlan.names import Mix, Run
+
+
+def _check_deepspeed_file(key: str, path: Path) -> None:
+    """A DeepSpeed config must exist and be JSON before any job starts (else the training
+    job fails after everything before it ran)."""
+    if not path.is_file():
+        raise ConfigError(f"{key}: the DeepSpeed config '{path}' does not exist")
+    try:
+        json.loads(path.read_text())
+    except ValueError as error:
+        raise ConfigError(f"{key}: the DeepSpeed config '{path}' is not valid JSON: {error}") from None
 
 
 class Grid:
@@ -52,6 +64,14 @@ class Grid:
                     f"training.{stage}.compile_layers: torch.compile of the layers is not combined with "
                     f"DeepSpeed (deepspeed: {settings['deepspeed']}); set deepspeed: null or compile_layers: false"
                 )
+            pack, longest = settings.get("pack_tokens"), settings.get("max_length", 2048)
+            if pack is not None and pack < longest:
+                raise ConfigError(
+                    f"training.{stage}.pack_tokens: {pack} is below max_length ({longest}): an instance of "
+                    "max_length tokens would fit no packed row; raise pack_tokens or lower max_length"
+                )
+            if settings.get("deepspeed"):
+                _check_deepspeed_file(f"training.{stage}.deepspeed", Path(settings["deepspeed"]))
 
     def on_bad_rows(self, name: str) -> str:
         """``error`` (stop, naming the row) or ``skip`` (leave bad rows out, counted)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from mlan.config import check_config
+from mlan.config import check_config, refuse_duplicate_keys
 from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.grid import Grid
 from mlan.provenance import export as export_provenance
@@ -18,7 +18,11 @@ from mlan.training.hub_weights import hub_parts
 min_version("9.0")
 
 
+# a key given twice in a config file: YAML keeps the last silently
+refuse_duplicate_keys(workflow.configfiles)
 check_config(config, workflow.source_path("../config/schema.yaml"))
+if Path(config["instructions"]).is_file():
+    refuse_duplicate_keys([config["instructions"]])
 validate(config, schema="../config/schema.yaml")
 GRID = Grid(config)
 BENCHMARKS = config["evaluation"]["benchmarks"]

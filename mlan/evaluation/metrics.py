@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+from mlan.errors import MlanError
+
 
 def percent(numerator: float, denominator: float) -> float:
     return 100.0 * numerator / denominator if denominator else 0.0
 
 
 def accuracy(samples: list[dict]) -> dict:
-    return {"accuracy": percent(sum(s["correct"] for s in samples), len(samples))}
+    """Over zero items there is no accuracy (None), never 0."""
+    return {"accuracy": percent(sum(s["correct"] for s in samples), len(samples)) if samples else None}
 
 
 def pope(samples: list[dict]) -> dict:
@@ -37,8 +40,9 @@ def scienceqa(samples: list[dict]) -> dict:
     text = [s for s in samples if s["modality"] == "text"]
     image = [s for s in samples if s["modality"] == "vision"]
     text_accuracy, image_accuracy = accuracy(text)["accuracy"], accuracy(image)["accuracy"]
+    both = text_accuracy is not None and image_accuracy is not None
     return {
-        "mean_accuracy": (text_accuracy + image_accuracy) / 2,
+        "mean_accuracy": (text_accuracy + image_accuracy) / 2 if both else None,
         "text_accuracy": text_accuracy,
         "image_accuracy": image_accuracy,
         "pooled_accuracy": accuracy(samples)["accuracy"],
@@ -51,7 +55,16 @@ HEADLINE = {"pope": ("f1", pope), "scienceqa": ("mean_accuracy", scienceqa)}
 
 
 def score(benchmark: str, samples: list[dict]) -> tuple[str, float, dict]:
-    """(headline metric name, its value, every metric) for one benchmark."""
+    """(headline metric name, its value, every metric) for one benchmark. No items, or a
+    headline over an empty part (ScienceQA without text or image items), is an error:
+    never a score of 0."""
+    if not samples:
+        raise MlanError(f"{benchmark}: no items to score (is its prompt file empty, or evaluation.limit 0?)")
     name, function = HEADLINE.get(benchmark, ("accuracy", accuracy))
     metrics = function(samples)
+    if metrics[name] is None:
+        raise MlanError(
+            f"{benchmark}: its headline ({name}) is undefined: {metrics.get('n_text', 0)} text and "
+            f"{metrics.get('n_image', 0)} image items; the paper's mean needs both (evaluation.limit too small?)"
+        )
     return name, metrics[name], metrics

@@ -44,13 +44,47 @@ def read_scores(paths: list[str | Path]) -> pd.DataFrame:
     if not paths:
         raise ValueError("no scores file given")
     text = {"mix": str, "method": str, "seed": str}
-    empty = {"percent": [""], "budget": [""]}
-    frames = [pd.read_csv(path, comment="#", dtype=text, keep_default_na=False, na_values=empty) for path in paths]
+    empty = {"percent": [""], "budget": [""], "score": [""]}
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path, comment="#", dtype=text, keep_default_na=False, na_values=empty)
+        missing = [column for column in COLUMNS if column not in frame]
+        if missing:
+            raise ValueError(f"scores file {path} lacks the column(s) {', '.join(missing)}")
+        check_rows(frame, path)
+        frames.append(frame)
     scores = pd.concat(frames, ignore_index=True)
-    missing = [column for column in COLUMNS if column not in scores]
-    if missing:
-        raise ValueError(f"scores file(s) {', '.join(map(str, paths))} lack the column(s) {', '.join(missing)}")
+    key = ["model", "method", "mix", "seed", "benchmark", "metric"]
+    conflicting = scores[scores.groupby(key)["score"].transform("nunique") > 1]
+    if not conflicting.empty:
+        first = conflicting.iloc[0]
+        values = sorted(float(v) for v in conflicting[(conflicting[key] == first[key]).all(axis=1)]["score"])
+        raise ValueError(
+            f"scores disagree for model {first['model']}, method '{first['method']}', mix '{first['mix']}', "
+            f"seed '{first['seed']}', {first['benchmark']} {first['metric']}: {values} (not averaged)"
+        )
     return scores
+
+
+def check_rows(frame: pd.DataFrame, path) -> None:
+    """Every score a number (0-100 for a benchmark; token counts from 0), every benchmark
+    known; the error names the file's line."""
+    numeric = pd.to_numeric(frame["score"], errors="coerce")
+    known = set(BENCHMARKS) | {"tokens"}
+    for index, row in frame.iterrows():
+        where = f"{path}, line {index + 2}"  # the header is line 1
+        if row["benchmark"] not in known:
+            raise ValueError(f"{where}: unknown benchmark '{row['benchmark']}' (known: {', '.join(sorted(known))})")
+        value = float(numeric[index])
+        if pd.isna(value):
+            raise ValueError(
+                f"{where}: the score of {row['benchmark']} {row['metric']} is not a number ('{row['score']}')"
+            )
+        if row["benchmark"] != "tokens" and not 0 <= value <= 100:
+            raise ValueError(f"{where}: score {value} of {row['benchmark']} {row['metric']} is outside 0-100")
+        if row["benchmark"] == "tokens" and value < 0:
+            raise ValueError(f"{where}: a token count of {value}")
+    frame["score"] = numeric
 
 
 def headline(scores: pd.DataFrame) -> pd.DataFrame:

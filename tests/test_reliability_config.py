@@ -1,0 +1,99 @@
+"""Config mistakes that used to pass start-up (or were silently resolved) now stop it,
+naming the file, line or key; empty sets are errors, never a score of 0."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import ROOT, snakemake
+
+from mlan.config import refuse_duplicate_keys
+from mlan.errors import ConfigError, MlanError
+from mlan.evaluation.metrics import accuracy, score
+from mlan.grid import Grid
+
+PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+
+
+def test_a_key_given_twice_names_the_file_and_both_lines(tmp_path):
+    path = tmp_path / "overlay.yaml"
+    path.write_text("budget: 480\nmodels:\n  tiny: {methods: {mlan: 100}}\nbudget: 240\n")
+    with pytest.raises(ConfigError, match=r"overlay\.yaml, line 4: key 'budget' is given twice \(first on line 1\)"):
+        refuse_duplicate_keys([path])
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("models:\n  tiny: {}\n  tiny: {}\n")
+    with pytest.raises(ConfigError, match=r"line 3: key 'tiny' is given twice"):
+        refuse_duplicate_keys([nested])
+    refuse_duplicate_keys([ROOT / "config" / name for name in ("config.yaml", "paper.yaml", "instructions.yaml")])
+
+
+def test_snakemake_refuses_a_duplicate_key_before_any_job(workflow):
+    (workflow / "dup.yaml").write_text("budget: 240\nbudget: 480\n")
+    result = snakemake(workflow, "-n", "--configfile=dup.yaml", check=False)
+    assert result.returncode != 0 and "key 'budget' is given twice" in result.stdout + result.stderr
+
+
+def test_pack_tokens_below_max_length_stops_at_start_up():
+    config = copy.deepcopy(PAPER)
+    config["training"]["finetune"]["pack_tokens"] = 1024
+    with pytest.raises(ConfigError, match=r"training\.finetune\.pack_tokens: 1024 is below max_length \(2048\)"):
+        Grid(config)
+
+
+@pytest.mark.parametrize("content,problem", [(None, "does not exist"), ("{not json", "is not valid JSON")])
+def test_a_missing_or_broken_deepspeed_config_stops_at_start_up(tmp_path, content, problem):
+    config = copy.deepcopy(PAPER)
+    path = tmp_path / "zero3.json"
+    if content is not None:
+        path.write_text(content)
+    config["training"]["finetune"]["deepspeed"] = str(path)
+    with pytest.raises(
+        ConfigError, match=rf"training\.finetune\.deepspeed: the DeepSpeed config '.*zero3\.json' {problem}"
+    ):
+        Grid(config)
+
+
+def sample(correct, modality="text"):
+    return {"correct": correct, "modality": modality, "prediction": "A", "answer": "A"}
+
+
+def test_no_items_is_an_error_and_a_metric_over_none_is_missing():
+    assert accuracy([]) == {"accuracy": None}
+    with pytest.raises(MlanError, match=r"boolq: no items to score"):
+        score("boolq", [])
+    # evaluation.limit 1 left ScienceQA its image items only: the paper's mean is undefined, not 50
+    with pytest.raises(MlanError, match=r"scienceqa: its headline \(mean_accuracy\) is undefined: 0 text and 2 image"):
+        score("scienceqa", [sample(True, "vision"), sample(False, "vision")])
+    assert score("scienceqa", [sample(True), sample(False, "vision")])[1] == 50.0
+
+
+HEADER = "model,method,mix,percent,budget,seed,benchmark,metric,score\n"
+ROW = "llama2,mlan,lang100_n80000,100,80000,42,boolq,accuracy,{score}\n"
+
+
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        ([ROW.format(score="")], r"line 2: the score of boolq accuracy is not a number"),
+        ([ROW.format(score="2150")], r"line 2: score 2150.0 of boolq accuracy is outside 0-100"),
+        ([ROW.format(score="70"), ROW.replace("boolq", "mmlu").format(score="50")],
+         r"line 3: unknown benchmark 'mmlu'"),
+        ([ROW.format(score="70"), ROW.format(score="60")],
+         r"scores disagree for model llama2.*boolq accuracy: \[60\.0, 70\.0\]"),
+    ],
+)  # fmt: skip
+def test_the_results_cli_refuses_a_bad_scores_file_naming_the_line(tmp_path, rows, message):
+    from mlan.results.cli import main as render
+
+    path = tmp_path / "scores.csv"
+    path.write_text(HEADER + "".join(rows))
+    with pytest.raises(ValueError, match=message):
+        render(["table1", "--scores", str(path), "--out", str(tmp_path / "out")])
+
+
+def test_identical_duplicate_rows_are_one_score(tmp_path):
+    from mlan.results.scores import read_scores
+
+    path = tmp_path / "scores.csv"
+    path.write_text(HEADER + ROW.format(score="70") + ROW.format(score="70"))
+    assert read_scores([path])["score"].tolist() == [70.0, 70.0]
