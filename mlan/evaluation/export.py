@@ -5,10 +5,9 @@ results/tables (accuracy in percent, POPE's F1; ScienceQA's headline is the mean
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from mlan.evaluation.harness import materialize, tasks_by_harness
+from mlan.evaluation.harness import materialize, read_benchmarks, tasks_by_harness
 from mlan.evaluation.prompts import Protocol
 
 # lmms-eval's stock llava_hf wraps a prompt in the tokenizer's chat template; the prompts
@@ -38,14 +37,9 @@ mean of `mlan_scienceqa_text` and `mlan_scienceqa_image` accuracies.
 """
 
 
-def read_items(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
-
-
 def export_tasks(prompt_files: list[Path], images: Path, protocol: Protocol, out: Path) -> dict[str, list[str]]:
     """Both harnesses' task folders under ``out`` and a README.md with the commands."""
-    benchmarks = {path.name.removesuffix(".jsonl"): read_items(path) for path in prompt_files}
+    benchmarks = read_benchmarks(prompt_files)
     written = {}
     for harness, tasks in tasks_by_harness(benchmarks).items():
         if tasks:

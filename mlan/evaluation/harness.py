@@ -23,6 +23,15 @@ def benchmark_of(task: str) -> str:
     return task.removeprefix("mlan_").removesuffix("_text").removesuffix("_image")
 
 
+def read_benchmarks(prompt_files: list[Path]) -> dict[str, list[dict]]:
+    """benchmark -> its prompt items, from ``results/eval/prompts/{benchmark}.jsonl`` files."""
+    found = {}
+    for path in prompt_files:
+        with open(path, encoding="utf-8") as handle:
+            found[path.name.removesuffix(".jsonl")] = [json.loads(line) for line in handle]
+    return found
+
+
 def tasks_by_harness(benchmarks: dict[str, list[dict]]) -> dict[str, dict[str, list[dict]]]:
     """harness -> task -> items, from each benchmark's prompt items (ScienceQA splits)."""
     found: dict[str, dict[str, list[dict]]] = {"lm_eval": {}, "lmms_eval": {}}

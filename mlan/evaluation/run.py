@@ -15,15 +15,10 @@ from mlan.data.mixture import write_json
 from mlan.data.records import LETTERS
 from mlan.errors import MlanError
 from mlan.evaluation.answers import Mapping, extract, is_correct
-from mlan.evaluation.harness import materialize, run_lm_eval, run_lmms_eval, tasks_by_harness
+from mlan.evaluation.harness import materialize, read_benchmarks, run_lm_eval, run_lmms_eval, tasks_by_harness
 from mlan.evaluation.metrics import score
 from mlan.evaluation.prompts import Protocol
 from mlan.provenance import provenance
-
-
-def read_items(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
 
 
 def prediction_of(item: dict, output, protocol: Protocol, mapping: Mapping) -> tuple[str | None, str]:
@@ -53,7 +48,7 @@ def evaluate(
     if device == "cuda" and torch.cuda.is_bf16_supported():
         model = model.to(torch.bfloat16)
     processor = AutoProcessor.from_pretrained(model_dir)
-    benchmarks = {path.name.removesuffix(".jsonl"): read_items(path) for path in prompt_files}
+    benchmarks = read_benchmarks(prompt_files)
     by_harness = tasks_by_harness(benchmarks)
     outputs: dict = {}
     for harness, tasks in by_harness.items():

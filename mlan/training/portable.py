@@ -39,14 +39,16 @@ def portable_tokenizer_config(data: dict) -> dict:
 def make_portable(folder: str | Path) -> None:
     """Rewrite a saved LLaVA folder in place: classic tensor names, a tokenizer class both
     major versions know, files readable by the group (a cluster's shared folders)."""
+    from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
     folder = Path(folder)
     for shard in sorted(folder.glob("*.safetensors")):
-        tensors = load_file(shard)
-        renamed = {classic_name(key): value for key, value in tensors.items()}
-        if renamed.keys() != tensors.keys():
-            save_file(renamed, shard, metadata={"format": "pt"})
+        with safe_open(shard, "pt") as handle:  # names only: a shard already classic is not read
+            names = list(handle.keys())
+        if any(classic_name(name) != name for name in names):
+            tensors = load_file(shard)
+            save_file({classic_name(key): value for key, value in tensors.items()}, shard, metadata={"format": "pt"})
     index = folder / "model.safetensors.index.json"
     if index.is_file():
         data = json.loads(index.read_text())
