@@ -19,6 +19,18 @@ def instructions():
     return Instructions.load(ROOT / "config" / "instructions.yaml")
 
 
+@pytest.fixture(autouse=True)
+def working_directory_is_kept():
+    """A test that changes the working directory breaks every later test reading relative
+    paths (config/deepspeed/...): restore it, and fail the test that moved it."""
+    before = os.getcwd()
+    yield
+    after = os.getcwd()
+    if after != before:
+        os.chdir(before)
+        pytest.fail(f"the test left the working directory at {after} (use monkeypatch.chdir)")
+
+
 @pytest.fixture
 def rng():
     return random.Random(0)

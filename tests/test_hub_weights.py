@@ -28,10 +28,10 @@ def cache(tmp_path_factory):
     return root
 
 
-def test_hub_ids_and_folders_are_told_apart(tmp_path):
+def test_hub_ids_and_folders_are_told_apart(tmp_path, monkeypatch):
     assert is_hub_id(LLAMA) and not is_hub_id("/data/llama") and not is_hub_id("./llama") and not is_hub_id("~/x")
     (tmp_path / "org" / "name").mkdir(parents=True)
-    os.chdir(tmp_path)  # an existing relative folder is a folder, whatever its name looks like
+    monkeypatch.chdir(tmp_path)  # an existing relative folder is a folder, whatever its name looks like
     assert not is_hub_id("org/name")
     spec = {"llm": {"source": LLAMA}, "vision": {"source": str(tmp_path)}, "methods": {}}
     assert hub_parts(spec) == ["llm"] and hub_parts({"llm": {"config": {}}, "vision": {"config": {}}}) == []
