@@ -13,6 +13,9 @@ from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
 from mlan.names import Mix, Run
 
+# Table 1's recipes, Pretrain first (labels in mlan.results.scores.METHODS).
+PAPER_METHODS = ("pretrain", "llava", "cambrian", "mlan", "mlan_v")
+
 
 def _check_deepspeed_file(key: str, path: Path) -> None:
     """A DeepSpeed config must exist and be JSON before any job starts (else the training
@@ -92,11 +95,33 @@ class Grid:
         """The recipes (``mlan``, ``llava``, ...) of a model that train on ``mix``, in config order."""
         return [name for name in self.config["models"][model]["methods"] if self.method_mix(model, name) == mix]
 
-    def method_of(self, run: Run) -> str:
-        """A run's recipe name: ``pretrain``, the first method training on its mix, or "" (grid only)."""
+    def run_methods(self, run: Run) -> list[str]:
+        """A run's recipe names: ``["pretrain"]``, every method training on its mix (two
+        methods of one ratio both get their Table 1 row), or ``[""]`` (a grid point only)."""
         if run.is_pretrain:
-            return "pretrain"
-        return next(iter(self.methods_of(run.model, run.mix)), "")
+            return ["pretrain"]
+        return self.methods_of(run.model, run.mix) or [""]
+
+    def notes(self) -> list[str]:
+        """What start-up says about the methods: a name the paper does not have (a typo?) is
+        kept as its own row, labelled by that name; methods sharing one mixture share one run."""
+        notes = []
+        for model, spec in self.config["models"].items():
+            unknown = [name for name in spec["methods"] if name not in PAPER_METHODS]
+            if unknown:
+                notes.append(
+                    f"models.{model}.methods: {', '.join(unknown)} is not one of the paper's methods "
+                    f"({', '.join(PAPER_METHODS)}): its Table 1 row is labelled by that name and no "
+                    "published cell is compared to it"
+                )
+            for mix in sorted({self.method_mix(model, name) for name in spec["methods"]}):
+                sharing = self.methods_of(model, mix)
+                if len(sharing) > 1:
+                    notes.append(
+                        f"models.{model}.methods: {', '.join(sharing)} all train on {mix}: one run, "
+                        "one Table 1 row for each name"
+                    )
+        return notes
 
     def mixes(self, model: str) -> list[Mix]:
         """Every mixture a model is finetuned on: methods, ratio grid, budget scaling."""

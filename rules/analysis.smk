@@ -13,7 +13,7 @@ rule run_scores:
     conda:
         "../envs/pipeline.yaml"
     params:
-        method=lambda wildcards: GRID.method_of(
+        methods=lambda wildcards: GRID.run_methods(
             Run.parse(wildcards.model, wildcards.run)
         ),
     script:

@@ -25,6 +25,8 @@ if Path(config["instructions"]).is_file():
     refuse_duplicate_keys([config["instructions"]])
 validate(config, schema="../config/schema.yaml")
 GRID = Grid(config)
+for note in GRID.notes():
+    print(f"Note: {note}.", file=sys.stderr)
 BENCHMARKS = config["evaluation"]["benchmarks"]
 # How a benchmark is run and scored (which benchmarks run is in the targets, not here).
 PROTOCOL = {k: v for k, v in config["evaluation"].items() if k != "benchmarks"}

@@ -71,13 +71,14 @@ def test_each_table_and_figure_reads_the_runs_of_its_settings():
         f"vicuna/lang{p}_n80000_seed42" for p in vicuna
     ]
     assert grid.methods_of("vicuna", Mix(50, 80000)) == ["mlan_v"] and grid.methods_of("llama2", Mix(0, 80000)) == []
-    assert [grid.method_of(run) for run in grid.method_runs()[:5]] == [
-        "pretrain",
-        "llava",
-        "cambrian",
-        "mlan_v",
-        "mlan",
+    assert [grid.run_methods(run) for run in grid.method_runs()[:5]] == [
+        ["pretrain"],
+        ["llava"],
+        ["cambrian"],
+        ["mlan_v"],
+        ["mlan"],
     ]
+    assert grid.notes() == []
 
 
 def test_more_seeds_multiply_runs():

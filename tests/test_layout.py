@@ -2,6 +2,7 @@
 shared modules < data < training < evaluation < results < workflow (grid, stand-in)."""
 
 import ast
+import re
 
 import pytest
 from conftest import ROOT
@@ -57,3 +58,24 @@ def test_a_module_imports_only_its_own_layer_or_lower(path):
 def test_no_module_is_over_300_lines():
     long = {module_name(p): n for p in MODULES if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long
+
+
+def test_every_test_the_docs_name_exists():
+    """docs/*.md and the READMEs cite tests as evidence; a renamed or removed test must not
+    stay cited (``test_disk_full_*`` names a family by its prefix)."""
+    defined = set()
+    for path in (ROOT / "tests").glob("*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M)) | {path.stem}
+    documents = [
+        *(ROOT / "docs").glob("*.md"),
+        *ROOT.glob("*/README.md"),
+        ROOT / "README.md",
+        *ROOT.glob("*/*/README.md"),
+    ]
+    cited = {(path.name, name) for path in documents for name in re.findall(r"\b(test_\w+)", path.read_text())}
+    unknown = sorted(
+        (document, name)
+        for document, name in cited
+        if name not in defined and not (name.endswith("_") and any(d.startswith(name) for d in defined))
+    )
+    assert unknown == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -103,6 +104,24 @@ DATA_CASES = {
     "empty choices": ("commonsenseqa", lambda row: row.update(choices={"text": [], "label": []}), "has no options"),
     "answer not among choices": ("commonsenseqa", lambda row: row.update(answerKey="Z"), "answerKey 'Z' is not one of"),
     "label out of range": ("cosmosqa", lambda row: row.update(label=7), "label"),
+    # a string of options was split into one "option" per character; 1.9 became "B"
+    "options as a string": (
+        "hellaswag",
+        lambda row: row.update(endings="abcd"),
+        "field 'endings' is not a list of options: str",
+    ),
+    "option index 1.9": ("cosmosqa", lambda row: row.update(label=1.9), "field 'label' is not an option index: 1.9"),
+    "option index true": ("cosmosqa", lambda row: row.update(label=True), "field 'label' is not an option index: True"),
+    "option index '1.0'": (
+        "hellaswag",
+        lambda row: row.update(label="1.0"),
+        "field 'label' is not an option index: '1.0'",
+    ),
+    "an option not a text": (
+        "hellaswag",
+        lambda row: row.update(endings=["a", ["b"]]),
+        "has an option that is not a text: ['b']",
+    ),
     "yes/no answer not a boolean": ("strategyqa", lambda row: row.update(answer="maybe"), "answer"),
     "unreadable image": ("vqav2", with_image(b"not an image"), "not a PNG, JPEG"),
     "truncated image": ("vqav2", truncated_png, "cannot be decoded"),
@@ -124,6 +143,22 @@ def write_bad_copy(name: str, case: str, tmp_path):
         path = tmp_path / f"{dataset}.jsonl"
         path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
+
+
+@pytest.mark.parametrize(
+    "column,value,message",
+    [
+        ("choices", "sun,moon", "row 0: field 'choices' is not a list of options: str 'sun,moon'"),
+        ("answer", 1.9, "row 0: field 'answer' is not an option index: 1.9"),
+    ],
+)
+def test_a_parquet_column_of_the_wrong_kind_is_named(tmp_path, column, value, message):
+    """In a parquet copy a column has one type for all rows: every row carries the fault."""
+    rows = [row | {column: value} for row in toy_rows("scienceqa", tmp_path)]
+    path = tmp_path / "scienceqa.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    with pytest.raises(RowError, match=re.escape(message)):
+        normalize_dataset("scienceqa", path, tmp_path / "out.jsonl", tmp_path / "images")
 
 
 @pytest.mark.parametrize("case", DATA_CASES)

@@ -519,10 +519,10 @@ def test_missing_field_names_the_row(tmp_path, name, field):
 @pytest.mark.parametrize(
     "name, changes, message",
     [
-        ("cosmosqa", {"label": 4}, "label 4 is not an option index 0-3"),
-        ("cosmosqa", {"label": -1}, "label -1 is not an option index"),
-        ("hellaswag", {"label": "2"}, "label '2' is not an ending index 0-1"),
-        ("hellaswag", {"label": ""}, "label '' is not an ending index"),
+        ("cosmosqa", {"label": 4}, "field 'label' is option index 4, outside 0-3"),
+        ("cosmosqa", {"label": -1}, "field 'label' is option index -1, outside 0-3"),
+        ("hellaswag", {"label": "2"}, "field 'label' is option index 2, outside 0-1"),
+        ("hellaswag", {"label": ""}, "field 'label' is not an option index: ''"),
         ("arc", {"answerKey": "D"}, r"answerKey 'D' is not one of the option labels \['1', '2', '3'\]"),
         ("commonsenseqa", {"choices": {"label": [], "text": []}}, "field 'choices' has no options"),
         ("openbookqa", {"choices": {"text": ["x", "y"], "label": ["A"]}}, "2 texts but 1 labels"),

@@ -210,7 +210,7 @@ def test_ai2d_string_index(tmp_path):
 def test_ai2d_non_index_answer_is_an_error(tmp_path):
     rows = [{"question": "Which?", "options": ["a", "b"], "answer": "b", "image": cell(RED)}]
     write_rows(tmp_path / "src" / "data" / "test-00000-of-00001.parquet", rows)
-    with pytest.raises(RowError, match="answer 'b' is not an option index"):
+    with pytest.raises(RowError, match="field 'answer' is not an option index: 'b'"):
         normalize(tmp_path, "ai2d", tmp_path / "src")
 
 

@@ -56,9 +56,16 @@ def method_summary(scores: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values(["model", "order"], kind="stable").drop(columns="order").reset_index(drop=True)
 
 
+def once_per_run(scores: pd.DataFrame) -> pd.DataFrame:
+    """A run's rows once, whatever the number of methods naming its mixture (each method has
+    its own copy of the run's rows, for Table 1): counted twice, it would be two seeds."""
+    run = ["model", "mix", "seed", "benchmark", "metric"]
+    return scores.drop_duplicates(run).assign(method="")
+
+
 def ratio_summary(scores: pd.DataFrame) -> pd.DataFrame:
     """Tables 5/6 / Figure 6: per model and % language data."""
-    rows = per_seed(scores)
+    rows = per_seed(once_per_run(scores))
     if rows["percent"].isna().any():
         raise ValueError("the ratio grid is drawn from finetuned runs only; a Pretrain run was given")
     return over_seeds(rows, ["model", "percent"]).sort_values(["model", "percent"])
@@ -66,7 +73,7 @@ def ratio_summary(scores: pd.DataFrame) -> pd.DataFrame:
 
 def scaling_summary(scores: pd.DataFrame, full_budget: int) -> pd.DataFrame:
     """Figure 7: per model and share of the full budget (%); Pretrain is 0 %."""
-    rows = per_seed(scores)
+    rows = per_seed(once_per_run(scores))
     rows["share"] = (100.0 * rows["budget"] / full_budget).fillna(0.0)
     return over_seeds(rows, ["model", "share"]).sort_values(["model", "share"])
 

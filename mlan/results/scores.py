@@ -22,11 +22,14 @@ LABELS = {
 METHODS = {"pretrain": "Pretrain", "llava": "LLaVA", "cambrian": "Cambrian-1", "mlan": "MLAN", "mlan_v": "MLAN_v"}
 
 
-def run_rows(files: list[str | Path], run: Run, method: str) -> list[dict]:
-    """Every numeric metric of one evaluated run, from exactly the given result files."""
+def run_rows(files: list[str | Path], run: Run, methods: list[str]) -> list[dict]:
+    """Every numeric metric of one evaluated run, from exactly the given result files, once
+    for each method training on the run's mixture ("" for a grid point only)."""
     if not files:
         raise ValueError(f"run {run}: no evaluation result file given")
-    facts = {"model": run.model, "method": method, "mix": "", "percent": None, "budget": None, "seed": None}
+    if not methods:
+        raise ValueError(f'run {run}: no method name given ("" for a grid point)')
+    facts = {"model": run.model, "mix": "", "percent": None, "budget": None, "seed": None}
     if not run.is_pretrain:
         facts |= {"mix": str(run.mix), "percent": float(run.mix.percent), "budget": run.mix.budget, "seed": run.seed}
     rows = []
@@ -34,7 +37,8 @@ def run_rows(files: list[str | Path], run: Run, method: str) -> list[dict]:
         result = json.loads(Path(path).read_text())
         for metric, value in result["metrics"].items():
             if isinstance(value, (int, float)) and not metric.startswith("n_"):
-                rows.append(facts | {"benchmark": result["benchmark"], "metric": metric, "score": float(value)})
+                score = {"benchmark": result["benchmark"], "metric": metric, "score": float(value)}
+                rows += [facts | {"method": method} | score for method in methods]
     return rows
 
 

@@ -4,7 +4,6 @@ index as a string ("2" -> "C"); rows have no id, so the id is the file stem plus
 from pathlib import Path
 
 from mlan.data.images import image_bytes
-from mlan.data.records import letter
 from mlan.data.sources.raw import DatasetSpec, RawSource
 
 SPEC = DatasetSpec(
@@ -24,11 +23,9 @@ def normalize(source: RawSource, images):
     for row in source.rows("main"):
         with row.guard():
             row_id = f"{Path(row.file).stem}-{row.index}"
-            raw_answer = str(row["answer"]).strip()
-            if not raw_answer.isdigit():
-                raise row.error(f"answer {raw_answer!r} is not an option index")
+            choices = row.options("options")
+            answer = row.option_letter("answer", len(choices))
             try:
-                answer = letter(int(raw_answer))
                 image = images.save(image_bytes(row["image"]), row_id)
             except ValueError as error:
                 raise row.error(str(error)) from error
@@ -36,7 +33,7 @@ def normalize(source: RawSource, images):
                 SPEC,
                 id=row_id,
                 question=row["question"].strip(),
-                choices=[str(option) for option in row["options"]],
+                choices=choices,
                 answer=answer,
                 image=image,
             )

@@ -2,7 +2,6 @@
 letter comes from ``correct_choice_idx`` (as in the paper's code)."""
 
 from mlan.data.images import image_bytes
-from mlan.data.records import letter
 from mlan.data.sources.raw import DatasetSpec, RawSource
 
 SPEC = DatasetSpec(
@@ -22,8 +21,9 @@ def normalize(source: RawSource, images):
     for row in source.rows("main"):
         with row.guard():
             question_id = str(row["question_id"])
+            choices = row.options("choices")
+            answer = row.option_letter("correct_choice_idx", len(choices))
             try:
-                answer = letter(int(row["correct_choice_idx"]))
                 image = images.save(image_bytes(row["image"]), question_id)
             except ValueError as error:
                 raise row.error(str(error)) from error
@@ -31,7 +31,7 @@ def normalize(source: RawSource, images):
                 SPEC,
                 id=question_id,
                 question=row["question"].strip(),
-                choices=[str(choice) for choice in row["choices"]],
+                choices=choices,
                 answer=answer,
                 image=image,
             )

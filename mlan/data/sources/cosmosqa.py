@@ -5,7 +5,6 @@ The hub repo is script-based; its parquet lives on ``refs/convert/parquet`` as
 ``default/train/0000.parquet``.
 """
 
-from mlan.data.records import letter
 from mlan.data.sources.raw import DatasetSpec, RawSource
 
 SPEC = DatasetSpec(
@@ -25,15 +24,13 @@ OPTION_FIELDS = ("answer0", "answer1", "answer2", "answer3")
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
         with row.guard():
-            choices = [row[field] for field in OPTION_FIELDS]
-            label = row["label"]
-            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(choices):
-                raise row.error(f"label {label!r} is not an option index 0-{len(choices) - 1}")
+            choices = row.options("answer0-3", [row[field] for field in OPTION_FIELDS])
+            answer = row.option_letter("label", len(choices))
             yield row.record(
                 SPEC,
                 id=str(row["id"]),
                 context=row["context"],
                 question=row["question"],
                 choices=choices,
-                answer=letter(label),
+                answer=answer,
             )

@@ -11,7 +11,6 @@ string "0".."3" on the hub; an int is accepted too.
 
 import re
 
-from mlan.data.records import letter
 from mlan.data.sources.raw import DatasetSpec, RawSource
 
 SPEC = DatasetSpec(
@@ -36,22 +35,15 @@ def preprocess(text: str) -> str:
 def normalize(source: RawSource, images=None):
     for row in source.rows("main"):
         with row.guard():
-            endings = row["endings"]
-            if not isinstance(endings, list) or len(endings) < 2:
+            endings = row.options("endings")
+            if len(endings) < 2:
                 raise row.error(f"field 'endings' is not a list of at least two endings: {endings!r}")
-            label = row["label"]
-            indexes = range(len(endings))
-            if isinstance(label, str) and label.strip() in [str(i) for i in indexes]:
-                index = int(label)
-            elif isinstance(label, int) and not isinstance(label, bool) and label in indexes:
-                index = label
-            else:
-                raise row.error(f"label {label!r} is not an ending index 0-{len(endings) - 1}")
+            answer = row.option_letter("label", len(endings))
             ctx_b = row["ctx_b"]
             yield row.record(
                 SPEC,
                 id=str(row["ind"]),
                 question=preprocess(f"{row['activity_label']}: {row['ctx_a']} {ctx_b[:1].upper()}{ctx_b[1:]}"),
                 choices=[preprocess(ending) for ending in endings],
-                answer=letter(index),
+                answer=answer,
             )

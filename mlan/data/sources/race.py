@@ -41,6 +41,7 @@ def _problems(row: RawRow) -> list[dict]:
         for key in ("answer", "options", "question"):
             if key not in problem:
                 raise row.error(f"problem {position} has no '{key}'")
+        problem["options"] = row.options(f"problems[{position}].options", problem["options"])
         if not problem["options"]:
             raise row.error(f"problem {position} has no options")
         if problem["answer"] not in list(LETTERS[: len(problem["options"])]):
@@ -66,7 +67,7 @@ def normalize(source: RawSource, images=None, questions: str = "last"):
                     id=f"{article_id}-q{position}",
                     context=article,
                     question=problem["question"],
-                    choices=list(problem["options"]),
+                    choices=problem["options"],
                     answer=problem["answer"],
                     meta={"article": article_id},
                 )

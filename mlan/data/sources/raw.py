@@ -78,6 +78,31 @@ class RawRow:
     def get(self, field: str, default: Any = None) -> Any:
         return self.data.get(field, default)
 
+    def options(self, field: str, value: Any = _MISSING) -> list[str]:
+        """A field holding a list of option texts; a string is refused (it would be split into
+        one "option" per character), as is a nested or empty item."""
+        value = self[field] if value is _MISSING else value
+        if not isinstance(value, (list, tuple)):
+            raise self.error(f"field '{field}' is not a list of options: {type(value).__name__} {value!r:.80}")
+        bad = [item for item in value if isinstance(item, (list, tuple, dict)) or item is None or str(item) == ""]
+        if bad:
+            raise self.error(f"field '{field}' has an option that is not a text: {bad[0]!r}")
+        return [str(item) for item in value]
+
+    def option_letter(self, field: str, count: int) -> str:
+        """A field holding a 0-based option index (an int, or digits in a string) -> its letter.
+        1.9, True or "1.0" are refused: rounding or casting them would pick an option silently."""
+        value = self[field]
+        if isinstance(value, str) and value.strip().isdigit():
+            index = int(value.strip())
+        elif isinstance(value, int) and not isinstance(value, bool):
+            index = value
+        else:
+            raise self.error(f"field '{field}' is not an option index: {value!r}")
+        if not 0 <= index < count:
+            raise self.error(f"field '{field}' is option index {index}, outside 0-{count - 1}")
+        return letter(index)
+
     def error(self, message: str) -> RowError:
         return RowError(self.dataset, self.file, self.index, message)
 
@@ -186,7 +211,7 @@ def keyed_choices(row: RawRow, key_field: str = "answerKey") -> tuple[list[str],
     key = str(row[key_field]).strip()
     if key not in labels:
         raise row.error(f"{key_field} {key!r} is not one of the option labels {labels}")
-    return list(texts), letter(labels.index(key))
+    return row.options("choices.text", texts), letter(labels.index(key))
 
 
 def _read_file(path: Path) -> Iterator[Any]:

@@ -5,7 +5,6 @@ their mean); ``hint`` is the context; subject and grade go to meta for grouping.
 from pathlib import Path
 
 from mlan.data.images import image_bytes
-from mlan.data.records import letter
 from mlan.data.sources.raw import DatasetSpec, RawSource
 
 SPEC = DatasetSpec(
@@ -28,8 +27,9 @@ def normalize(source: RawSource, images):
             if "image" not in row.data:
                 raise row.error(f"missing field 'image' (fields present: {sorted(row.data)})")
             cell = row.data["image"]  # None on a text-only row
+            choices = row.options("choices")
+            answer = row.option_letter("answer", len(choices))
             try:
-                answer = letter(int(row["answer"]))
                 image = None if cell is None else images.save(image_bytes(cell), row_id)
             except ValueError as error:
                 raise row.error(str(error)) from error
@@ -40,7 +40,7 @@ def normalize(source: RawSource, images):
                 modality="text" if image is None else "vision",
                 context=hint or None,
                 question=row["question"].strip(),
-                choices=[str(choice) for choice in row["choices"]],
+                choices=choices,
                 answer=answer,
                 image=image,
                 meta={key: row.data[key] for key in ("subject", "grade") if row.get(key)},
