@@ -5,12 +5,13 @@
 report: "report/workflow.rst"
 
 
-from mlan.config import is_whole_config
+from mlan.config import is_whole_config, load_config_file
 
 # `--config key=value` and a partial `--configfile` are merged over the embedded default; a
 # configfile that is a whole grid (every required key, like config/paper.yaml) replaces it
 # (merged, the default's toy datasets and tiny model would join the paper's).
 if not is_whole_config(config, workflow.source_path("config/schema.yaml")):
+    load_config_file("config/config.yaml")  # a YAML error named with its line
 
     configfile: "config/config.yaml"
 

@@ -14,8 +14,9 @@ def _key(path) -> str:
     return ".".join(str(part) for part in path) or "<top level>"
 
 
-def check_config(config: dict, schema_path: str | Path) -> None:
-    """Raise ConfigError listing every schema violation as ``key: problem``."""
+def check_config(config: dict, schema_path: str | Path, files=()) -> None:
+    """Raise ConfigError listing every schema violation as ``key: problem`` (and the config
+    files the merged config came from, where given)."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
@@ -25,7 +26,8 @@ def check_config(config: dict, schema_path: str | Path) -> None:
             error = jsonschema.exceptions.best_match(error.context)
         problems.append(f"config key '{_key(error.absolute_path)}': {error.message}")
     if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+        origin = f" (from {', '.join(map(str, files))})" if files else ""
+        raise ConfigError(f"invalid config{origin}:\n  " + "\n  ".join(problems))
 
 
 def is_whole_config(config: dict, schema_path: str | Path) -> bool:
@@ -56,8 +58,37 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem with the lines it points at: "while parsing a flow sequence (line 2,
+    column 8): expected ',' or ']', but got '<stream end>' (line 3, column 1)"."""
+
+    def at(mark) -> str:
+        return f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+
+    context = f"{error.context}{at(error.context_mark)}: " if error.context else ""
+    return f"{context}{error.problem}{at(error.problem_mark)}"
+
+
+def load_config_file(path: str | Path) -> dict:
+    """One config file, read strictly: missing, unparsable (file, line and column named) or a
+    key given twice is a ConfigError; so is a file that is not a mapping of keys."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_UniqueKeyLoader)
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file holds keys (a mapping), not a {type(data).__name__}")
+    return data
+
+
 def refuse_duplicate_keys(paths) -> None:
     """Every config file the pipeline reads, checked before anything uses it."""
     for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            yaml.load(handle, Loader=_UniqueKeyLoader)
+        load_config_file(path)

@@ -4,14 +4,15 @@ datasets exist. The Snakemake rules ask this module; nothing else enumerates run
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
-from mlan.data.mixture import TASK_ORDER, quotas
+from mlan.data.mixture import TASK_ORDER, language_count, quotas
 from mlan.data.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
 from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
-from mlan.names import Mix, Run
+from mlan.names import MIX_PATTERN, Mix, Run
 
 # Table 1's recipes, Pretrain first (labels in mlan.results.scores.METHODS).
 PAPER_METHODS = ("pretrain", "llava", "cambrian", "mlan", "mlan_v")
@@ -42,8 +43,29 @@ class Grid:
                         f"models.{model}.budget_scaling: {percent}% of budget {self.budget} is not a whole, "
                         "positive number of instances"
                     )
+        self._check_percents()
         self._check_paths()
         self._check_training()
+
+    def _check_percents(self) -> None:
+        """A % language data must name a file target that reads back as itself and give a
+        mixture of its own: 0.00001 % was written "lang1e-05" (no rule makes it) and holds
+        no language instance (the 0 % mixture under another name)."""
+        for model, spec in self.config["models"].items():
+            given = [(f"methods.{name}", p) for name, p in spec["methods"].items()]
+            given += [(f"ratio_grid[{i}]", p) for i, p in enumerate(spec.get("ratio_grid", []))]
+            for where, percent in given:
+                key = f"models.{model}.{where}"
+                mix = Mix(percent, self.budget)
+                if not re.fullmatch(MIX_PATTERN, str(mix)) or Mix.parse(str(mix)) != mix:
+                    raise ConfigError(f"{key}: {percent} is not a percentage of at most 6 decimals (e.g. 12.5)")
+                language = language_count(self.budget, mix.percent)
+                if 0 < mix.percent < 100 and language in (0, self.budget):
+                    same = "0" if language == 0 else "100"
+                    raise ConfigError(
+                        f"{key}: {percent}% of budget {self.budget} is {language} language instances, "
+                        f"the {same}% mixture under another name"
+                    )
 
     def _check_paths(self) -> None:
         """Paths the config names must exist at start-up, not when a job reaches them."""

@@ -13,7 +13,7 @@ LAYERS = {
     "training": ["mlan.training"],
     "evaluation": ["mlan.evaluation"],
     "results": ["mlan.results"],
-    "workflow": ["mlan.grid", "mlan.standin"],
+    "workflow": ["mlan.grid", "mlan.standin", "mlan.preflight"],
 }
 RANK = {prefix: rank for rank, prefixes in enumerate(LAYERS.values()) for prefix in prefixes}
 MODULES = sorted((ROOT / "mlan").rglob("*.py"))

@@ -157,3 +157,76 @@ def test_two_methods_of_one_ratio_each_get_their_row_and_the_grid_counts_the_run
     assert llama.loc["mlan", "seeds"] == 1
     ratio, _ = table5(scores[scores["mix"] != ""])
     assert ratio.set_index(["model", "percent"]).loc[("llama2", 100.0), "seeds"] == 1  # not two seeds
+
+
+def test_a_yaml_error_or_a_missing_config_file_is_named_with_its_line(tmp_path):
+    from mlan.config import load_config_file
+
+    path = tmp_path / "overlay.yaml"
+    path.write_text("budget: 480\nseeds: [42\n")
+    with pytest.raises(ConfigError, match=r"overlay\.yaml: not valid YAML: while parsing a flow sequence \(line 2, "):
+        load_config_file(path)
+    with pytest.raises(ConfigError, match=r"config file '.*nothere\.yaml' does not exist"):
+        load_config_file(tmp_path / "nothere.yaml")
+    path.write_text("- budget\n")
+    with pytest.raises(ConfigError, match=r"overlay\.yaml: a config file holds keys \(a mapping\), not a list"):
+        load_config_file(path)
+
+
+def test_preflight_checks_configfiles_snakemake_reads_before_the_workflow(tmp_path, capsys):
+    """Snakemake parses --configfile before any project code runs: `python -m mlan.preflight`
+    gives the same start-up checks with the file, line and key."""
+    from mlan.preflight import main as preflight
+
+    preflight([str(ROOT / "config" / "paper.yaml")])
+    assert capsys.readouterr().out.strip().endswith("paper.yaml: 17 finetuning runs, 19 evaluated models")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("models:\n  tiny: {methods: {mlan: 100}\n")
+    with pytest.raises(SystemExit, match=r"error: .*broken\.yaml: not valid YAML: .*\(line 2, column 9\)"):
+        preflight([str(broken)])
+    ratio = tmp_path / "ratio.yaml"
+    ratio.write_text("models:\n  tiny:\n    methods: {mlan: 0.00001}\n")
+    with pytest.raises(
+        SystemExit, match=r"models\.tiny\.methods\.mlan: 1e-05 is not a percentage of at most 6 decimals"
+    ):
+        preflight([str(ratio)])
+
+
+@pytest.mark.parametrize(
+    "percent,message",
+    [
+        (0.00001, r"methods\.mlan: 1e-05 is not a percentage of at most 6 decimals"),  # "lang1e-05": no rule made it
+        (12.3456789, r"methods\.mlan: 12\.3456789 is not a percentage of at most 6 decimals"),
+        (0.1, r"methods\.mlan: 0\.1% of budget 80000 is 80 language"),  # a valid one: no error
+        (0.0001, r"methods\.mlan: 0\.0001% of budget 80000 is 0 language instances, the 0% mixture under another"),
+        (99.9999, r"methods\.mlan: 99\.9999% of budget 80000 is 80000 language instances, the 100% mixture"),
+    ],
+)
+def test_a_ratio_without_a_mixture_of_its_own_stops_at_start_up(percent, message):
+    config = copy.deepcopy(PAPER)
+    config["models"]["llama2"]["methods"]["mlan"] = percent
+    if percent == 0.1:
+        assert Grid(config).method_mix("llama2", "mlan").percent * 800 == 80
+        return
+    with pytest.raises(ConfigError, match=message):
+        Grid(config)
+
+
+def test_a_missing_section_is_named_with_the_config_files(tmp_path):
+    from mlan.config import check_config
+
+    config = copy.deepcopy(PAPER)
+    del config["evaluation"]["benchmarks"]
+    with pytest.raises(
+        ConfigError, match=r"invalid config \(from config/paper\.yaml\):\n  config key 'evaluation': 'benchmarks' is"
+    ):
+        check_config(config, ROOT / "config" / "schema.yaml", ["config/paper.yaml"])
+
+
+def test_snakemake_names_the_line_of_a_yaml_error_in_the_default_config(workflow):
+    path = workflow / "config" / "config.yaml"
+    path.write_text(path.read_text().replace("seeds: [42]", "seeds: [42", 1))
+    result = snakemake(workflow, "-n", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "config/config.yaml: not valid YAML: while parsing a flow sequence (line" in output, output
