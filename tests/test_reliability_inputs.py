@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -214,6 +215,30 @@ def test_truncated_parquet_is_named(tmp_path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(SourceError, match=rf"cannot read '.*{path.name}'"):
         normalize_dataset("squad", path, tmp_path / "out.jsonl", tmp_path / "images")
+
+
+def test_a_sharded_copy_missing_a_shard_is_named(tmp_path):
+    """`train-00001-of-00002` alone was read as the whole set: 4 of 7 records, no warning."""
+    from mlan.data.sources.raw import missing_shards
+
+    toy_generator("squad").generate(tmp_path / "toy", 7, 0)
+    (path,) = (tmp_path / "toy").rglob("*.parquet")
+    table = pq.read_table(path)
+    path.unlink()
+    shards = [path.with_name(f"train-0000{i}-of-00002.parquet") for i in (0, 1)]
+    pq.write_table(table.slice(0, 3), shards[0])
+    pq.write_table(table.slice(3), shards[1])
+    records = normalize_dataset("squad", tmp_path / "toy", tmp_path / "out.jsonl", tmp_path / "images")
+    assert records["records"] == 7
+    shards[0].unlink()
+    with pytest.raises(SourceError, match=r"lacks 1 shard\(s\) of part 'main': train-00000-of-00002\.parquet"):
+        normalize_dataset("squad", tmp_path / "toy", tmp_path / "out2.jsonl", tmp_path / "images")
+    assert not (tmp_path / "out2.jsonl").exists()
+    # numbered from 1 (as model weights are) where the last number is present
+    names = [Path(f"m-0000{i}-of-00003.bin") for i in (1, 3)]
+    assert missing_shards(names) == ["m-00002-of-00003.bin"] and missing_shards([Path("a.parquet")]) == []
+    hashed = [Path("data/train-00000-of-00002-6d5c4e5a.parquet")]
+    assert missing_shards(hashed) == ["train-00001-of-00002-*.parquet"]
 
 
 # --- templates ------------------------------------------------------------------------------

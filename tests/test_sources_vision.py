@@ -88,7 +88,7 @@ def test_aokvqa_choice_index_to_letter(tmp_path):
             "image": cell(BLUE),
         }
     ]
-    write_rows(tmp_path / "src" / "data" / "train-00000-of-00002-abc.parquet", rows)
+    write_rows(tmp_path / "src" / "data" / "train-00000-of-00001-abc.parquet", rows)
     records, images = normalize(tmp_path, "aokvqa", tmp_path / "src")
     record = records["22abc"]
     assert (record.choices, record.answer, record.answer_type, record.task) == (
@@ -156,9 +156,9 @@ def test_realworldqa_rows(tmp_path):
         },
         {"image": cell(GREEN), "question": f"Is the light green?\n{ONE_WORD}", "answer": "Yes "},
     ]
-    write_rows(tmp_path / "src" / "data" / "test-00000-of-00002.parquet", rows)
+    write_rows(tmp_path / "src" / "data" / "test-00000-of-00001.parquet", rows)
     records, images = normalize(tmp_path, "realworldqa", tmp_path / "src")
-    first, second, third = (records[f"test-00000-of-00002-{index}"] for index in range(3))
+    first, second, third = (records[f"test-00000-of-00001-{index}"] for index in range(3))
     assert (first.question, first.choices, first.answer, first.answer_type) == (
         "Which sign is shown?",
         ["Stop", "Yield"],
@@ -321,7 +321,7 @@ def test_pope_answer_and_category(tmp_path):
             "category": "random",
         },
     ]
-    write_rows(tmp_path / "src" / "data" / "test-00000-of-00003.parquet", rows)
+    write_rows(tmp_path / "src" / "data" / "test-00000-of-00001.parquet", rows)
     records, images = normalize(tmp_path, "pope", tmp_path / "src")
     assert (records["0"].answer, records["0"].meta, records["0"].answer_type) == (
         "yes",

@@ -8,6 +8,7 @@ ARC's Challenge and Easy configs) with a glob pattern relative to the root.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,6 +167,13 @@ class RawSource:
                 f"(part '{part}') under '{self.root}'; set datasets.{self.spec.name}.files.{part} "
                 "in the config to the pattern of your copy"
             )
+        missing = missing_shards(found)
+        if missing:
+            raise SourceError(
+                f"dataset '{self.spec.name}': the copy under '{self.root}' lacks {len(missing)} shard(s) of "
+                f"part '{part}': {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} (an incomplete "
+                "download? fetch it again)"
+            )
         return found
 
     def rows(self, part: str = "main") -> Iterator[RawRow]:
@@ -191,6 +199,31 @@ class RawSource:
             return False
         self.bad_rows.setdefault((error.file, error.index), str(error))
         return True
+
+
+# train-00000-of-00002.parquet, or with the content hash older hub copies add: ...-of-00002-6d5c4e5a.parquet
+SHARD = re.compile(r"(?P<stem>.*?)(?P<index>\d+)-of-(?P<total>\d+)(?P<hash>-[0-9A-Za-z]+)?(?P<suffix>\.[^/]+)$")
+
+
+def missing_shards(files: list[Path]) -> list[str]:
+    """The names absent from each set of ``<stem>NNNNN-of-MMMMM<suffix>`` files found (a hub
+    copy's shards, numbered from 0; from 1 where the last number is present):
+    ``train-00001-of-00002.parquet`` alone lacks ``train-00000-of-00002.parquet``."""
+    sets: dict[tuple, set[int]] = {}
+    for path in files:
+        match = SHARD.match(str(path))
+        if match:
+            key = (match["stem"], len(match["index"]), match["total"], "-*" if match["hash"] else "", match["suffix"])
+            sets.setdefault(key, set()).add(int(match["index"]))
+    missing = []
+    for (stem, width, total, hashed, suffix), present in sorted(sets.items()):
+        first = 1 if int(total) in present else 0
+        missing += [
+            Path(f"{stem}{index:0{width}d}-of-{total}{hashed}{suffix}").name
+            for index in range(first, int(total) + first)
+            if index not in present
+        ]
+    return missing
 
 
 def keyed_choices(row: RawRow, key_field: str = "answerKey") -> tuple[list[str], str]:
