@@ -109,6 +109,12 @@ def train(
     if not instances:
         raise MlanError(f"no training instances in '{data}'")
     dataset = ConversationDataset(instances, processor, image_root, stage.template, settings.max_length)
+    cut = dataset.leave_out_cut_answers()
+    if cut.left_out:
+        log(
+            f"{len(cut.left_out)} of {len(instances)} instances left out: max_length={settings.max_length} cuts all "
+            f"their answer tokens (first: {', '.join(cut.left_out[:3])})"
+        )
     resume = prepare_checkpoints(checkpoints, fingerprint([base, data], {"stage": stage.name, **vars(settings)}), log)
     log(f"{len(dataset)} instances; {plan.describe()}; resume from: {resume or 'nothing'}")
 
@@ -155,7 +161,7 @@ def train(
     if is_main_process():
         processor.save_pretrained(staging)
         make_portable(staging)
-        summary = run_summary(stage, settings, plan, mode, prepared, trainer, result, len(dataset))
+        summary = run_summary(stage, settings, plan, mode, prepared, trainer, result, len(dataset)) | cut.summary()
         (staging / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         shutil.copy2(checkpoints / "train_log.jsonl", staging / "train_log.jsonl")
         staging.replace(output)

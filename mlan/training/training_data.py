@@ -21,7 +21,8 @@ IGNORE_INDEX = -100
 
 def encode(text: str, spans: list[tuple[int, int]], tokenizer, image_tokens: int, max_length: int) -> tuple[list, list]:
     """Token ids (BOS first, each ``<image>`` expanded to ``image_tokens`` copies) and labels:
-    a token carries loss when its characters overlap a loss span, otherwise IGNORE_INDEX."""
+    a token carries loss when its characters overlap a loss span, otherwise IGNORE_INDEX;
+    both cut to ``max_length`` (``None``: uncut)."""
     placeholders = text.count(IMAGE_TOKEN)
     if placeholders and spans and text.rindex(IMAGE_TOKEN) > spans[0][0]:
         raise ValueError("an <image> placeholder inside or after an answer is not supported")
@@ -39,6 +40,17 @@ def encode(text: str, spans: list[tuple[int, int]], tokenizer, image_tokens: int
     return ids[:max_length], labels[:max_length]
 
 
+@dataclass
+class CutAnswers:
+    """What ``max_length`` did to a dataset's answers (``train_summary.json``)."""
+
+    left_out: list[str]  # ids of instances with every answer token cut: no loss, left out
+    shortened: int  # instances that kept some of their answer tokens only
+
+    def summary(self) -> dict:
+        return {"instances_left_out_answer_cut": len(self.left_out), "instances_answer_shortened": self.shortened}
+
+
 class ConversationDataset(torch.utils.data.Dataset):
     """LLaVA-format instances (``train.json``) rendered with one conversation template."""
 
@@ -51,12 +63,40 @@ class ConversationDataset(torch.utils.data.Dataset):
         self.image_tokens = image_tokens_per_image(processor.image_processor.crop_size["height"], processor.patch_size)
         self.image_token_id = processor.tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
         self.has_image = [bool(instance.get("image")) for instance in instances]
+        self._lengths: list[int] | None = None
+
+    def leave_out_cut_answers(self) -> CutAnswers:
+        """Leave out every instance whose answer tokens ``max_length`` cuts entirely (it would
+        train on nothing: a language-only run at max_length 20 "succeeded" with loss 0.0 and the
+        pretrained weights); count those it shortens. Nothing left is an error."""
+        kept, lengths, left_out, shortened = [], [], [], 0
+        for instance in self.instances:
+            text, spans = self.render(instance["conversations"])
+            ids, labels = encode(text, spans, self.processor.tokenizer, self.image_tokens, None)
+            answer = sum(label != IGNORE_INDEX for label in labels)
+            kept_answer = sum(label != IGNORE_INDEX for label in labels[: self.max_length])
+            if answer and not kept_answer:
+                left_out.append(instance["id"])
+                continue
+            shortened += kept_answer < answer
+            kept.append(instance)
+            lengths.append(min(len(ids), self.max_length))
+        if not kept:
+            raise MlanError(
+                f"max_length={self.max_length} cuts every answer token of all {len(self.instances)} instances "
+                f"(e.g. '{left_out[0]}'): nothing to train on; raise max_length"
+            )
+        self.instances, self._lengths = kept, lengths
+        self.has_image = [bool(instance.get("image")) for instance in kept]
+        return CutAnswers(left_out, shortened)
 
     def __len__(self) -> int:
         return len(self.instances)
 
     def lengths(self) -> list[int]:
         """Token count of every instance, as ``__getitem__`` makes it (what packing plans with)."""
+        if self._lengths is not None:
+            return list(self._lengths)
         lengths = []
         for instance in self.instances:
             text, spans = self.render(instance["conversations"])

@@ -1,0 +1,76 @@
+"""Training inputs that used to train on nothing, or resume the wrong run, without a word."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FAST
+
+from mlan.errors import MlanError
+from mlan.training.settings import Settings
+from mlan.training.train import train
+from mlan.training.training_data import IGNORE_INDEX, ConversationDataset, encode
+
+
+def dataset(world, max_length: int) -> ConversationDataset:
+    from transformers import AutoProcessor
+
+    instances = json.loads((world / "mix100.json").read_text())
+    processor = AutoProcessor.from_pretrained(world / "base")
+    return ConversationDataset(instances, processor, world / "images", "vicuna_v1", max_length)
+
+
+def answer_positions(data: ConversationDataset) -> dict[str, tuple[int, int]]:
+    """Per instance, where its answer tokens start and end in the uncut encoding."""
+    found = {}
+    for instance in data.instances:
+        text, spans = data.render(instance["conversations"])
+        _, labels = encode(text, spans, data.processor.tokenizer, data.image_tokens, None)
+        carrying = [i for i, label in enumerate(labels) if label != IGNORE_INDEX]
+        found[instance["id"]] = (carrying[0], carrying[-1])
+    return found
+
+
+def test_instances_whose_answer_max_length_cuts_are_left_out_and_counted(world):
+    positions = answer_positions(dataset(world, 4096))
+    starts = sorted(start for start, _ in positions.values())
+    max_length = starts[len(starts) // 2] + 1  # about half the answers start beyond it
+    data = dataset(world, max_length)
+    cut = data.leave_out_cut_answers()
+    assert cut.left_out == [i for i, (start, _) in positions.items() if start >= max_length]
+    assert 0 < len(cut.left_out) < len(positions)
+    assert cut.shortened == sum(start < max_length <= end for start, end in positions.values())
+    assert len(data) == len(positions) - len(cut.left_out) and len(data.lengths()) == len(data)
+    assert all(length <= max_length for length in data.lengths())
+    assert cut.summary() == {
+        "instances_left_out_answer_cut": len(cut.left_out),
+        "instances_answer_shortened": cut.shortened,
+    }
+
+
+def test_a_run_whose_every_answer_is_cut_stops_before_training(world, tmp_path):
+    """finetune.max_length 20 "succeeded" with loss 0.0 and the pretrained weights."""
+    settings = Settings(**{**FAST, "max_length": 4})
+    with pytest.raises(MlanError, match=r"max_length=4 cuts every answer token of all 40 instances .*raise max_length"):
+        train(
+            "finetune",
+            world / "base",
+            world / "mix100.json",
+            world / "images",
+            tmp_path / "m",
+            tmp_path / "c",
+            settings,
+        )
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_summary_counts_the_instances_left_out(world, tmp_path):
+    positions = answer_positions(dataset(world, 4096))
+    max_length = sorted(start for start, _ in positions.values())[-3] + 1  # two answers start beyond it
+    settings = Settings(**{**FAST, "max_length": max_length})
+    train("finetune", world / "base", world / "mix100.json", world / "images", tmp_path / "m", tmp_path / "c", settings)
+    summary = json.loads((tmp_path / "m" / "train_summary.json").read_text())
+    left_out = sum(start >= max_length for start, _ in positions.values())
+    assert summary["instances_left_out_answer_cut"] == left_out >= 1
+    assert summary["instances"] == len(positions) - left_out
