@@ -25,7 +25,7 @@ from mlan.data.mixture import write_json
 from mlan.data.normalize import normalize_dataset
 from mlan.data.records import Record, write_records
 from mlan.errors import SourceError
-from mlan.training.checkpoints import check_checkpoint
+from mlan.training.checkpoints import FINGERPRINT, check_checkpoint
 from mlan.training.train import prepare_checkpoints
 
 SETTINGS = {**FAST, "epochs": 2, "save_steps": 2}  # 20 steps, a checkpoint every 2
@@ -69,7 +69,8 @@ def newest(folder):
 
 def newest_complete(folder) -> int:
     """The kill may land inside a save: the newest checkpoint can be half-written already."""
-    return max(int(p.name.split("-")[1]) for p in folder.glob("checkpoint-*") if check_checkpoint(p) is None)
+    stamp = (folder / "fingerprint.txt").read_text()
+    return max(int(p.name.split("-")[1]) for p in folder.glob("checkpoint-*") if check_checkpoint(p, stamp) is None)
 
 
 def resume(world, killed, tmp_path, corrupt=None):
@@ -85,6 +86,9 @@ def resume(world, killed, tmp_path, corrupt=None):
 
 
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(world, killed, uninterrupted, tmp_path):
+    stamp = (killed / "fingerprint.txt").read_text()
+    complete = [p for p in killed.glob("checkpoint-*") if check_checkpoint(p) is None]
+    assert complete and all((p / FINGERPRINT).read_text() == stamp for p in complete)  # each save stamped
     output, log = resume(world, killed, tmp_path)
     assert f"resume from: {tmp_path / 'model.ckpt'}/checkpoint-{newest_complete(killed)}\n" in log
     assert changed(uninterrupted, weights(output)) == set()

@@ -1,4 +1,5 @@
-"""Trainer callbacks: token counting, the per-step log and checkpoint-then-stop on SIGTERM."""
+"""Trainer callbacks: token counting, the per-step log, checkpoint-then-stop on SIGTERM and
+each checkpoint's fingerprint."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState
 
+from mlan.atomic import write_text
+from mlan.training.checkpoints import FINGERPRINT
 from mlan.training.processes import is_main_process, summed_over_processes
 
 
@@ -117,3 +120,15 @@ class StopOnSigterm(TrainerCallback):
         if self.requested:
             control.should_save = True
             control.should_training_stop = True
+
+
+class StampCheckpoints(TrainerCallback):
+    """Writes the run's fingerprint into every checkpoint it saves (last, so a checkpoint
+    without one is incomplete or another run's and is never resumed)."""
+
+    def __init__(self, fingerprint: str):
+        self.fingerprint = fingerprint
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            write_text(Path(args.output_dir) / f"checkpoint-{state.global_step}" / FINGERPRINT, self.fingerprint)

@@ -24,8 +24,19 @@ def checkpoints_newest_first(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(_STEP.match(p.name)[1]), reverse=True)
 
 
-def check_checkpoint(folder: Path) -> str | None:
-    """What is wrong with a checkpoint folder, or None when it is complete."""
+FINGERPRINT = "mlan_fingerprint.txt"  # what a checkpoint was made from (mlan.training.train.fingerprint)
+
+
+def check_checkpoint(folder: Path, fingerprint: str | None = None) -> str | None:
+    """What is wrong with a checkpoint folder, or None when it is complete (and, given a
+    fingerprint, made from the same inputs and settings: a checkpoint copied in from another
+    run is not resumed)."""
+    if fingerprint is not None:
+        stamp = folder / FINGERPRINT
+        if not stamp.is_file():
+            return f"{FINGERPRINT} is missing (from another run, or the save did not finish)"
+        if stamp.read_text() != fingerprint:
+            return "made from other inputs or settings (its fingerprint differs)"
     state_file = folder / "trainer_state.json"  # the Trainer writes it last
     if not state_file.is_file():
         return "trainer_state.json is missing (the save did not finish)"

@@ -24,7 +24,7 @@ from mlan.errors import MlanError
 from mlan.provenance import provenance
 from mlan.training.answer_loss import WithAnswerPositions
 from mlan.training.batch_plan import BatchPlan
-from mlan.training.callbacks import StepLog, StopOnSigterm, TokenCounter
+from mlan.training.callbacks import StampCheckpoints, StepLog, StopOnSigterm, TokenCounter
 from mlan.training.checkpoints import check_checkpoint, checkpoints_newest_first, trim_step_log
 from mlan.training.master_weights import full_precision_weights
 from mlan.training.model import PreparedModel, load_model, prepare_model, use_kv_cache, use_packed_attention
@@ -61,7 +61,7 @@ def prepare_checkpoints(folder: Path, expected: str, log) -> str | None:
     stamp.write_text(expected)
     resume = None
     for checkpoint in checkpoints_newest_first(folder):
-        problem = check_checkpoint(checkpoint)
+        problem = check_checkpoint(checkpoint, expected)
         if problem is None:
             resume = checkpoint
             break
@@ -115,7 +115,8 @@ def train(
             f"{len(cut.left_out)} of {len(instances)} instances left out: max_length={settings.max_length} cuts all "
             f"their answer tokens (first: {', '.join(cut.left_out[:3])})"
         )
-    resume = prepare_checkpoints(checkpoints, fingerprint([base, data], {"stage": stage.name, **vars(settings)}), log)
+    stamp = fingerprint([base, data], {"stage": stage.name, **vars(settings)})
+    resume = prepare_checkpoints(checkpoints, stamp, log)
     log(f"{len(dataset)} instances; {plan.describe()}; resume from: {resume or 'nothing'}")
 
     mode = precision(settings)
@@ -140,7 +141,7 @@ def train(
         args=training_arguments(settings, plan, mode, checkpoints),
         train_dataset=dataset,
         data_collator=WithAnswerPositions(Collator(processor.tokenizer.pad_token_id)),
-        callbacks=[counter, StepLog(counter, checkpoints / "train_log.jsonl"), stopper],
+        callbacks=[counter, StepLog(counter, checkpoints / "train_log.jsonl"), stopper, StampCheckpoints(stamp)],
         plan=plan,
         counter=counter,
         master_weights=mode == "bf16 master weights",
