@@ -10,7 +10,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -22,6 +23,37 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 class DiskFullError(MlanError):
     """No space (or quota) left while writing an output."""
+
+
+# How a full disk surfaces from writers that do not raise OSError: safetensors (Rust),
+# torch.save (C++ streams), DeepSpeed's checkpoint engine.
+DISK_FULL_MESSAGES = ("no space left", "os error 28", "disk quota exceeded", "iostream error", "file write failed")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return True
+    text = str(error).lower()
+    return any(marker in text for marker in DISK_FULL_MESSAGES)
+
+
+@contextmanager
+def disk_full_named(path_of: Callable[[], str | Path], what: str) -> Iterator[None]:
+    """Around writers we do not control (a Trainer's checkpoint, ``save_pretrained``): a full
+    disk, however the writer reports it, becomes a DiskFullError naming the folder written
+    and its free space. ``path_of`` is asked at failure time (the step decides the folder)."""
+    try:
+        yield
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        path = Path(path_of())
+        existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+        free = shutil.disk_usage(existing).free / 1e6
+        raise DiskFullError(
+            f"no space left on the device while writing {what} '{path}' ({free:,.0f} MB free there; "
+            f"{type(error).__name__}: {str(error)[:200]})"
+        ) from error
 
 
 def temporary(path: str | Path) -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from conftest import FAST
 
+from mlan.atomic import DiskFullError
 from mlan.errors import MlanError
 from mlan.training.checkpoints import FINGERPRINT
 from mlan.training.settings import Settings
@@ -94,3 +96,52 @@ def test_a_checkpoint_copied_in_from_another_run_is_not_resumed(tmp_path):
         "skipping checkpoint checkpoint-4: made from other inputs or settings (its fingerprint differs)",
     ]
     assert not (folder / "checkpoint-6").exists() and not (folder / "checkpoint-4").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KB file system (tmpfs; needs root): room for the step log, not for a checkpoint."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        if os.environ.get("MLAN_REQUIRE_SLURM") == "1":  # CI runs as root: the test must run there
+            pytest.fail(f"cannot mount a tmpfs: {made.stderr.decode()}")
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_while_saving_a_checkpoint_names_the_folder(world, tmp_path, small_disk):
+    """It failed with `basic_ios::clear: iostream error` (torch.save) naming nothing."""
+    settings = Settings(**{**FAST, "save_steps": 1})
+    with pytest.raises(DiskFullError, match=rf"while writing the checkpoint '{small_disk}/c/checkpoint-1' \(0 MB free"):
+        train(
+            "finetune",
+            world / "base",
+            world / "mix100.json",
+            world / "images",
+            tmp_path / "m",
+            small_disk / "c",
+            settings,
+        )
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_full_disk_at_the_final_save_names_the_model_folder(world, tmp_path, small_disk):
+    settings = Settings(**FAST)
+    with pytest.raises(DiskFullError, match=rf"while writing the finished model '{small_disk}/m\.partial' \("):
+        train(
+            "finetune",
+            world / "base",
+            world / "mix100.json",
+            world / "images",
+            small_disk / "m",
+            tmp_path / "c",
+            settings,
+        )
+    assert not (small_disk / "m").exists()

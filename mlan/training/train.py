@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from transformers import AutoProcessor
 
+from mlan.atomic import disk_full_named
 from mlan.errors import MlanError
 from mlan.provenance import provenance
 from mlan.training.answer_loss import WithAnswerPositions
@@ -146,7 +147,8 @@ def train(
         counter=counter,
         master_weights=mode == "bf16 master weights",
     )
-    result = trainer.train(resume_from_checkpoint=resume)
+    with disk_full_named(lambda: checkpoints / f"checkpoint-{trainer.state.global_step}", "the checkpoint"):
+        result = trainer.train(resume_from_checkpoint=resume)
     if stopper.requested:
         log(f"stopped by SIGTERM at step {trainer.state.global_step}; checkpoint in {checkpoints}; rerun to resume")
         sys.exit(INTERRUPTED_EXIT_CODE)
@@ -158,13 +160,15 @@ def train(
     use_kv_cache(trainer.model, True)  # and generate with a KV cache
     if trainer.master_weights and is_main_process():  # the main process saves
         full_precision_weights(trainer.model, trainer.master_optimizer(), load_model(base))
-    trainer.save_model(str(staging))
+    with disk_full_named(lambda: staging, "the finished model"):
+        trainer.save_model(str(staging))
+        if is_main_process():
+            processor.save_pretrained(staging)
+            make_portable(staging)
+            summary = run_summary(stage, settings, plan, mode, prepared, trainer, result, len(dataset)) | cut.summary()
+            (staging / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            shutil.copy2(checkpoints / "train_log.jsonl", staging / "train_log.jsonl")
     if is_main_process():
-        processor.save_pretrained(staging)
-        make_portable(staging)
-        summary = run_summary(stage, settings, plan, mode, prepared, trainer, result, len(dataset)) | cut.summary()
-        (staging / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        shutil.copy2(checkpoints / "train_log.jsonl", staging / "train_log.jsonl")
         staging.replace(output)
         shutil.rmtree(checkpoints)
         log(f"done: {output}")
