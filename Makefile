@@ -34,8 +34,11 @@ standin: install
 	cd $(STANDIN)/workflow && $(OFFLINE) \
 		$(CURDIR)/$(VENV)/bin/snakemake --cores 2 --configfile=../inputs/config.yaml $(SNAKEMAKE_ARGS)
 
+# Two workers (pytest-xdist): the finished default run's tests on one, the real Slurm's on
+# another (the xdist_group marks of the test files), the rest wherever there is room.
+TEST_WORKERS ?= 2
 test: install
-	$(OFFLINE) $(VENV)/bin/pytest
+	$(OFFLINE) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

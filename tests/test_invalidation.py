@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT, snakemake
 from test_pipeline import edited
 
-pytestmark = pytest.mark.pipeline
+# the finished default run is one per worker: every test reading it runs on the same one
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("default_run")]
 
 SCRIPT = "scripts/{}.py"
 TASK_CODE = ["mlan/evaluation/tasks/lm_eval/utils.py", "mlan/evaluation/tasks/lmms_eval/utils.py"]

@@ -21,7 +21,8 @@ from safetensors.torch import load_file
 
 from mlan.training.checkpoints import check_checkpoint
 
-pytestmark = pytest.mark.pipeline
+# the finished default run is one per worker: every test reading it runs on the same one
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("default_run")]
 
 RUN = "lang50_n480/seed42"
 TARGET = "results/eval/tiny/lang50_n480_seed42/race.json"  # its job evaluates all 9 benchmarks

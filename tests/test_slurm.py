@@ -21,7 +21,7 @@ from conftest import ROOT, copy_workflow, snakemake
 
 from mlan.grid import Grid
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]  # one Slurm, one worker
 
 SCRIPTS = ROOT / "tests" / "slurm"
 PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
