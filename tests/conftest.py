@@ -19,6 +19,25 @@ def instructions():
     return Instructions.load(ROOT / "config" / "instructions.yaml")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``--dist loadgroup`` a test's ``xdist_group`` must end its node id (that is how
+    the scheduler keeps a group on one worker). pytest-xdist 3.8 appends it to ``_nodeid``,
+    which pytest 9.2 no longer reads (the id lives in ``_id``): without this each test of the
+    default run's group went to either worker, and both built the default run."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")
+        }
+        suffix = f"@{'_'.join(sorted(names))}"
+        if names and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)  # pytest 9.2 keeps the id here
+
+
 @pytest.fixture(autouse=True)
 def working_directory_is_kept():
     """A test that changes the working directory breaks every later test reading relative
