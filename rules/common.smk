@@ -20,7 +20,9 @@ min_version("9.0")
 
 # a key given twice in a config file: YAML keeps the last silently
 refuse_duplicate_keys(workflow.configfiles)
-check_config(config, workflow.source_path("../config/schema.yaml"), workflow.configfiles)
+check_config(
+    config, workflow.source_path("../config/schema.yaml"), workflow.configfiles
+)
 if Path(config["instructions"]).is_file():
     refuse_duplicate_keys([config["instructions"]])
 validate(config, schema="../config/schema.yaml")

@@ -96,6 +96,29 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(world, killed, uninterru
     assert steps == list(range(1, 21))  # the steps after the checkpoint ran again, logged once
 
 
+def test_a_checkpoint_copied_in_from_another_run_is_not_resumed(killed, tmp_path):
+    """The fingerprint was kept per folder: another run's checkpoint-N copied into this run's
+    folder was resumed silently (wrong final weights). Each checkpoint carries its own now."""
+    folder = tmp_path / "model.ckpt"
+    shutil.copytree(killed, folder)
+    stamp = (folder / "fingerprint.txt").read_text()
+    complete = sorted(
+        (p for p in folder.glob("checkpoint-*") if check_checkpoint(p, stamp) is None),
+        key=lambda p: int(p.name.split("-")[1]),
+    )
+    assert len(complete) >= 2
+    (complete[-1] / FINGERPRINT).write_text("another run")  # copied in from elsewhere
+    (complete[-2] / FINGERPRINT).unlink()  # from before checkpoints carried one
+    messages = []
+    resumed = prepare_checkpoints(folder, stamp, messages.append)
+    other = "made from other inputs or settings (its fingerprint differs)"
+    unstamped = f"{FINGERPRINT} is missing (from another run, or the save did not finish)"
+    assert f"skipping checkpoint {complete[-1].name}: {other}" in messages
+    assert f"skipping checkpoint {complete[-2].name}: {unstamped}" in messages
+    assert resumed == (str(complete[-3]) if len(complete) > 2 else None)
+    assert not complete[-1].exists() and not complete[-2].exists()
+
+
 def truncate(name):
     def corrupt(checkpoint):
         path = checkpoint / name

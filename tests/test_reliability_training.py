@@ -10,9 +10,8 @@ from conftest import FAST
 
 from mlan.atomic import DiskFullError
 from mlan.errors import MlanError
-from mlan.training.checkpoints import FINGERPRINT
 from mlan.training.settings import Settings
-from mlan.training.train import prepare_checkpoints, train
+from mlan.training.train import train
 from mlan.training.training_data import IGNORE_INDEX, ConversationDataset, encode
 
 
@@ -77,25 +76,6 @@ def test_the_summary_counts_the_instances_left_out(world, tmp_path):
     left_out = sum(start >= max_length for start, _ in positions.values())
     assert summary["instances_left_out_answer_cut"] == left_out >= 1
     assert summary["instances"] == len(positions) - left_out
-
-
-def test_a_checkpoint_copied_in_from_another_run_is_not_resumed(tmp_path):
-    """The fingerprint was kept per folder: another run's checkpoint-N copied into this run's
-    folder was resumed silently (wrong final weights). Each checkpoint now carries its own;
-    tests/test_reliability_faults.py checks that real saves write it."""
-    folder = tmp_path / "ckpt"
-    for step, stamp in ((2, "ours"), (4, "theirs"), (6, None)):
-        (folder / f"checkpoint-{step}").mkdir(parents=True)
-        if stamp:
-            (folder / f"checkpoint-{step}" / FINGERPRINT).write_text(stamp)
-    (folder / "fingerprint.txt").write_text("ours")
-    messages = []
-    prepare_checkpoints(folder, "ours", messages.append)
-    assert messages[:2] == [
-        f"skipping checkpoint checkpoint-6: {FINGERPRINT} is missing (from another run, or the save did not finish)",
-        "skipping checkpoint checkpoint-4: made from other inputs or settings (its fingerprint differs)",
-    ]
-    assert not (folder / "checkpoint-6").exists() and not (folder / "checkpoint-4").exists()
 
 
 @pytest.fixture

@@ -31,12 +31,6 @@ def check_checkpoint(folder: Path, fingerprint: str | None = None) -> str | None
     """What is wrong with a checkpoint folder, or None when it is complete (and, given a
     fingerprint, made from the same inputs and settings: a checkpoint copied in from another
     run is not resumed)."""
-    if fingerprint is not None:
-        stamp = folder / FINGERPRINT
-        if not stamp.is_file():
-            return f"{FINGERPRINT} is missing (from another run, or the save did not finish)"
-        if stamp.read_text() != fingerprint:
-            return "made from other inputs or settings (its fingerprint differs)"
     state_file = folder / "trainer_state.json"  # the Trainer writes it last
     if not state_file.is_file():
         return "trainer_state.json is missing (the save did not finish)"
@@ -57,6 +51,12 @@ def check_checkpoint(folder: Path, fingerprint: str | None = None) -> str | None
         problem = _check_file(file)
         if problem:
             return f"{file.relative_to(folder)}: {problem}"
+    if fingerprint is not None:
+        stamp = folder / FINGERPRINT
+        if not stamp.is_file():
+            return f"{FINGERPRINT} is missing (from another run, or the save did not finish)"
+        if stamp.read_text() != fingerprint:
+            return "made from other inputs or settings (its fingerprint differs)"
     return None
 
 

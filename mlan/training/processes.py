@@ -24,3 +24,15 @@ def summed_over_processes(values: list[int]) -> list[int]:
     total = torch.tensor(values, dtype=torch.int64, device=device)
     torch.distributed.all_reduce(total)
     return [int(value) for value in total.tolist()]
+
+
+def leave_process_group(wait: bool) -> None:
+    """Close the job's process group before exiting (``wait``: once every rank got here, so
+    the main process has written the model). A rank that exited with it open could abort in
+    its communication threads ("terminate called without an active exception", SIGABRT)
+    while the main process was still saving: a finished run reported as failed."""
+    if not torch.distributed.is_initialized():
+        return
+    if wait:
+        torch.distributed.barrier()
+    torch.distributed.destroy_process_group()

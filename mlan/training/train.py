@@ -30,7 +30,7 @@ from mlan.training.checkpoints import check_checkpoint, checkpoints_newest_first
 from mlan.training.master_weights import full_precision_weights
 from mlan.training.model import PreparedModel, load_model, prepare_model, use_kv_cache, use_packed_attention
 from mlan.training.portable import make_portable
-from mlan.training.processes import is_main_process, world_size
+from mlan.training.processes import is_main_process, leave_process_group, world_size
 from mlan.training.settings import Settings, check_settings, precision
 from mlan.training.stages import STAGES, Stage
 from mlan.training.trainer import MlanTrainer, training_arguments
@@ -151,6 +151,7 @@ def train(
         result = trainer.train(resume_from_checkpoint=resume)
     if stopper.requested:
         log(f"stopped by SIGTERM at step {trainer.state.global_step}; checkpoint in {checkpoints}; rerun to resume")
+        leave_process_group(wait=False)
         sys.exit(INTERRUPTED_EXIT_CODE)
 
     staging = output.with_name(output.name + ".partial")
@@ -172,6 +173,7 @@ def train(
         staging.replace(output)
         shutil.rmtree(checkpoints)
         log(f"done: {output}")
+    leave_process_group(wait=True)
 
 
 def run_summary(
