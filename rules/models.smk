@@ -47,6 +47,7 @@ rule pretrain:
         base="results/models/{model}/base",
         data="results/data/llava_pretrain.jsonl",
         images="results/data/images/llava_pretrain",
+        lengths=ancient("results/lengths/{model}/pretrain.json"),  # checked first; its report changes nothing here
         lib=TRAINING_CODE,
     output:
         directory("results/models/{model}/pretrain"),
@@ -73,6 +74,7 @@ rule finetune:
         base="results/models/{model}/pretrain",
         data="results/mixtures/{mix}/seed{seed}/train.json",
         images=mixture_images,
+        lengths=ancient("results/lengths/{model}/{mix}/seed{seed}.json"),  # checked first
         lib=TRAINING_CODE,
     output:
         directory("results/models/{model}/{mix}/seed{seed}"),

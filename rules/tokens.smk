@@ -36,3 +36,48 @@ rule count_tokens:
         token_count=config["analysis"]["token_count"],
     script:
         "../scripts/count_tokens.py"
+
+
+rule check_lengths_pretrain:
+    """How `max_length` cuts the captions' answers (none left: an error before pretraining)."""
+    input:
+        data="results/data/llava_pretrain.jsonl",
+        processor="results/models/{model}/processor",
+        lib=library("scripts/check_lengths.py"),
+    output:
+        "results/lengths/{model}/pretrain.json",
+    log:
+        "results/logs/check_lengths/{model}/pretrain.log",
+    priority: 50
+    conda:
+        "../envs/pipeline.yaml"
+    resources:
+        mem_mb=8000,
+    params:
+        stage="pretrain",
+        max_length=config["training"]["pretrain"].get("max_length"),
+    script:
+        "../scripts/check_lengths.py"
+
+
+rule check_lengths_finetune:
+    """How `max_length` cuts one mixture's answers (none left: an error before the jobs
+    that train on it; a cluster runs it beside pretraining, at high priority)."""
+    input:
+        data="results/mixtures/{mix}/seed{seed}/train.json",
+        processor="results/models/{model}/processor",
+        lib=library("scripts/check_lengths.py"),
+    output:
+        "results/lengths/{model}/{mix}/seed{seed}.json",
+    log:
+        "results/logs/check_lengths/{model}/{mix}/seed{seed}.log",
+    priority: 50
+    conda:
+        "../envs/pipeline.yaml"
+    resources:
+        mem_mb=8000,
+    params:
+        stage="finetune",
+        max_length=config["training"]["finetune"].get("max_length"),
+    script:
+        "../scripts/check_lengths.py"

@@ -26,6 +26,8 @@ ENTRY_POINTS = {
     "mixture": [SCRIPT.format("build_mixture")],
     "processor": [SCRIPT.format("build_processor")],
     "count_tokens": [SCRIPT.format("count_tokens")],
+    "check_lengths_pretrain": [SCRIPT.format("check_lengths")],
+    "check_lengths_finetune": [SCRIPT.format("check_lengths")],
     "assemble_model": [SCRIPT.format("assemble_model")],
     "fetch_weights": [SCRIPT.format("fetch_weights")],
     "export_llm": [SCRIPT.format("export_llm")],

@@ -6,6 +6,7 @@ the weights and the scores."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -146,3 +147,23 @@ def test_another_seed_changes_data_weights_and_scores(interrupted):
         for seed in (42, 43)
     ]
     assert predictions[0] != predictions[1]
+
+
+def test_a_max_length_that_cuts_every_answer_stops_before_training(default_run, tmp_path):
+    """The mixture's check runs before the jobs that train on it: finetune.max_length 16 cuts
+    every answer of the default's mixtures, and the run stops at the check, naming it,
+    without starting the finetuning job (on a cluster: before pretraining's GPU hours)."""
+    report = json.loads((default_run / "results/lengths/tiny" / f"{RUN}.json").read_text())
+    mixture = json.loads((default_run / "results/mixtures" / RUN / "train.json").read_text())
+    assert report["instances"] == len(mixture) and report["instances_left_out_answer_cut"] == 0
+    workdir = copy_workflow(tmp_path / "workflow")
+    for name in ("results", ".snakemake/metadata"):
+        shutil.copytree(default_run / name, workdir / name, dirs_exist_ok=True)
+    finetune_log = workdir / f"results/logs/finetune/tiny/{RUN}.log"
+    before = finetune_log.stat().st_mtime_ns
+    (workdir / "short.yaml").write_text("training:\n  finetune:\n    max_length: 16\n")
+    result = snakemake(workdir, "--configfile=short.yaml", f"results/models/tiny/{RUN}", check=False)
+    assert result.returncode != 0
+    assert f"max_length=16 cuts every answer token of all {len(mixture)} instances" in result.stdout + result.stderr
+    assert "Error in rule check_lengths_finetune" in result.stdout + result.stderr
+    assert finetune_log.stat().st_mtime_ns == before  # the training job never started
