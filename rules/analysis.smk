@@ -4,6 +4,10 @@ rule run_scores:
         results=expand(
             "results/eval/{{model}}/{{run}}/{benchmark}.json", benchmark=BENCHMARKS
         ),
+        predictions=expand(
+            "results/eval/{{model}}/{{run}}/{benchmark}.predictions.jsonl",
+            benchmark=BENCHMARKS,
+        ),
         lib=library("scripts/run_scores.py"),
     output:
         "results/scores/{model}/{run}.csv",
@@ -16,6 +20,8 @@ rule run_scores:
         methods=lambda wildcards: GRID.run_methods(
             Run.parse(wildcards.model, wildcards.run)
         ),
+        resamples=config["analysis"]["bootstrap_resamples"],
+        seed=config["analysis"]["bootstrap_seed"],
     script:
         "../scripts/run_scores.py"
 
@@ -35,6 +41,51 @@ rule scores:
         "../envs/pipeline.yaml"
     script:
         "../scripts/concat_scores.py"
+
+
+rule intervals:
+    """Every evaluated run's nine benchmarks and three averages with their 95 % intervals
+    over items; with several seeds, the seed spread beside the item uncertainty."""
+    input:
+        predictions=predictions_files(GRID.evaluated_runs()),
+        lib=library("scripts/intervals.py"),
+    output:
+        csv="results/tables/intervals.csv",
+        md=report("results/tables/intervals.md", category="Uncertainty"),
+    log:
+        "results/logs/intervals.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=run_facts(GRID.evaluated_runs()),
+        resamples=config["analysis"]["bootstrap_resamples"],
+        seed=config["analysis"]["bootstrap_seed"],
+    script:
+        "../scripts/intervals.py"
+
+
+rule significance:
+    """Paired tests on the same items: the method pairs of `analysis.comparisons` and the
+    neighbouring ratios of the grid, per benchmark and for the averages."""
+    input:
+        predictions=predictions_files(GRID.compared_runs()),
+        lib=library("scripts/significance.py"),
+    output:
+        csv="results/tables/significance.csv",
+        md=report("results/tables/significance.md", category="Uncertainty"),
+    log:
+        "results/logs/significance.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=run_facts(GRID.compared_runs()),
+        comparisons=config["analysis"]["comparisons"],
+        resamples=config["analysis"]["bootstrap_resamples"],
+        seed=config["analysis"]["bootstrap_seed"],
+    script:
+        "../scripts/significance.py"
 
 
 rule diversity:
@@ -65,6 +116,7 @@ rule table1:
     """Table 1: every model's Pretrain and methods on the nine benchmarks."""
     input:
         scores=[score_file(run) for run in GRID.method_runs()],
+        intervals=ERROR_BAR_INTERVALS,
         lib=library("scripts/table1.py"),
     output:
         csv="results/tables/table1.csv",
@@ -113,6 +165,7 @@ rule table5:
     """Table 5: the ratio grid (% language data) on the nine benchmarks."""
     input:
         scores=[score_file(run) for run in GRID.ratio_runs()],
+        intervals=ERROR_BAR_INTERVALS,
         lib=library("scripts/table5.py"),
     output:
         csv="results/tables/table5.csv",
@@ -160,6 +213,7 @@ rule figure5:
     """Figure 5: average language and vision scores per method."""
     input:
         scores=[score_file(run) for run in GRID.method_runs()],
+        intervals=ERROR_BAR_INTERVALS,
         lib=library("scripts/figure5.py"),
     output:
         png=report(
@@ -181,6 +235,7 @@ rule figure6:
     """Figure 6: average scores versus % language data."""
     input:
         scores=[score_file(run) for run in GRID.ratio_runs()],
+        intervals=ERROR_BAR_INTERVALS,
         lib=library("scripts/figure6.py"),
     output:
         png=report(
@@ -202,6 +257,7 @@ rule figure7:
     """Figure 7: average scores versus the share of the data budget (language only)."""
     input:
         scores=[score_file(run) for run in GRID.scaling_runs()],
+        intervals=ERROR_BAR_INTERVALS,
         lib=library("scripts/figure7.py"),
     output:
         png=report(
@@ -248,6 +304,9 @@ rule comparison:
         scores=[score_file(run) for run in GRID.compared_runs()],
         tokens=[token_file(run) for run in GRID.recipe_runs()],
         paper="config/paper_scores.csv",
+        claims="config/paper_claims.yaml",
+        significance="results/tables/significance.csv",
+        models=[model_folder(run) for run in GRID.recipe_runs()],
         lib=library("scripts/comparison.py"),
     output:
         report("results/comparison.md", category="Comparison with the paper"),
@@ -263,8 +322,48 @@ rule comparison:
             if "compare_to" in spec
         },
         recipes=recipes(GRID.models),
+        recipe_runs={
+            "models": [run.model for run in GRID.recipe_runs()],
+            "runs": [run.name for run in GRID.recipe_runs()],
+            "methods": [GRID.run_methods(run) for run in GRID.recipe_runs()],
+        },
+        ratio_grid={
+            model: [float(p) for p in spec.get("ratio_grid", [])]
+            for model, spec in config["models"].items()
+        },
     script:
         "../scripts/comparison.py"
+
+
+rule cost:
+    """Measured cost of every training run (train_summary.json), and the paper's efficiency
+    claims in device-hours beside its token-based ones."""
+    input:
+        models=[folder for folder, _, _ in TRAINED_MODELS],
+        tokens=[token_file(run) for run in GRID.runs()],
+        lib=library("scripts/cost.py"),
+    output:
+        csv="results/tables/cost.csv",
+        claims="results/tables/cost_claims.csv",
+        md=report("results/tables/cost.md", category="Training"),
+    log:
+        "results/logs/cost.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        models=[model for _, model, _ in TRAINED_MODELS],
+        runs=[run for _, _, run in TRAINED_MODELS],
+        methods=[
+            (
+                ["pretrain"]
+                if run == "pretrain"
+                else GRID.run_methods(Run.parse(model, run))
+            )
+            for _, model, run in TRAINED_MODELS
+        ],
+    script:
+        "../scripts/cost.py"
 
 
 rule training_curves:

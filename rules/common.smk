@@ -252,6 +252,39 @@ def score_file(run):
     return f"results/scores/{run.model}/{run.name}.csv"
 
 
+# `analysis.error_bars: items`: the tables' ± and the figures' error bars are the items' 95 %
+# intervals (the intervals table), not the seeds' standard deviation
+ERROR_BAR_INTERVALS = (
+    ["results/tables/intervals.csv"]
+    if config["analysis"]["error_bars"] == "items"
+    else []
+)
+
+
+def predictions_files(runs):
+    return [
+        f"results/eval/{run.model}/{run.name}/{benchmark}.predictions.jsonl"
+        for run in runs
+        for benchmark in BENCHMARKS
+    ]
+
+
+def run_facts(runs):
+    """What the interval and significance tables say of each run (mlan.results.significance)."""
+    ratio = set(GRID.ratio_runs())
+    return [
+        {
+            "model": run.model,
+            "name": run.name,
+            "methods": GRID.run_methods(run),
+            "percent": None if run.is_pretrain else float(run.mix.percent),
+            "seed": run.seed,
+            "ratio": run in ratio,
+        }
+        for run in runs
+    ]
+
+
 def token_targets():
     return [token_file(run) for run in GRID.runs()]
 
@@ -289,6 +322,11 @@ def analysis_targets():
             "results/scores.csv",
             "results/comparison.md",
             "results/figures/training_curves.png",
+        ]
+        + [
+            f"results/tables/{name}.{ext}"
+            for name in ("intervals", "significance", "cost")
+            for ext in ("csv", "md")
         ]
         + [
             f"results/tables/table{n}.{ext}"

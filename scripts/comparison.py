@@ -1,7 +1,11 @@
+import pandas as pd
+import yaml
+
 from mlan.atomic import write_text
-from mlan.results.aggregate import read_tokens
-from mlan.results.claims import TOKEN_MODEL, claims
+from mlan.results.aggregate import per_seed, read_tokens
+from mlan.results.claims import TOKEN_MODEL, claims, text_claims
 from mlan.results.comparison import compare, compare_tokens, markdown
+from mlan.results.cost import cost_table, efficiency
 from mlan.results.scores import read_scores
 from mlan.scriptlog import rule_log
 
@@ -18,6 +22,21 @@ with rule_log(snakemake.log[0], "comparison") as log:
         for method in methods
     }
     headline = claims(published, scores[scores["model"].isin(list(aliases))], per_method)
-    text = markdown(table, aliases, sorted(set(published["model"])), counted, headline)
+    with open(snakemake.input.claims) as handle:
+        specs = yaml.safe_load(handle)
+    significance = pd.read_csv(snakemake.input.significance, dtype={"a_key": str, "b_key": str})
+    compared = sorted(aliases)
+    grid = per_seed(scores[scores["model"].isin(compared) & (scores["method"] != "pretrain")])
+    grid = grid[
+        [p in snakemake.params.ratio_grid.get(m, []) for m, p in zip(grid["model"], grid["percent"], strict=True)]
+    ]
+    found = text_claims(specs, significance, grid, compared)
+    runs = snakemake.params.recipe_runs
+    frame, methods = cost_table(
+        snakemake.input.models, runs["models"], runs["runs"], runs["methods"], snakemake.input.tokens
+    )
+    cost = efficiency(frame, methods)
+    cost = cost[cost["model"].isin(compared)]
+    text = markdown(table, aliases, sorted(set(published["model"])), counted, headline, found, cost)
     write_text(snakemake.output[0], text)
     log.info("%d published cells, %d reproduced", len(table) + len(counted), table["reproduced"].notna().sum())

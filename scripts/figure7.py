@@ -1,9 +1,11 @@
 from pathlib import Path
 
+from mlan.results.aggregate import read_intervals
 from mlan.results.figures import figure7
 from mlan.results.scores import read_scores
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "figure7") as log:
     scores = read_scores(snakemake.input.scores)
-    log.info("%s", figure7(scores, snakemake.params.budget, Path(snakemake.output.png).with_suffix("")))
+    stem = Path(snakemake.output.png).with_suffix("")
+    log.info("%s", figure7(scores, snakemake.params.budget, stem, read_intervals(snakemake.input.intervals)))

@@ -1,9 +1,12 @@
 from pathlib import Path
 
+from mlan.results.aggregate import read_intervals
 from mlan.results.scores import read_scores
-from mlan.results.tables import CAPTIONS, table1, write_table
+from mlan.results.tables import CAPTIONS, SPREAD, table1, write_table
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "table1") as log:
-    numbers, shown = table1(read_scores(snakemake.input.scores))
-    log.info("%s", write_table(numbers, shown, Path(snakemake.output.csv).with_suffix(""), CAPTIONS["table1"]))
+    intervals = read_intervals(snakemake.input.intervals)
+    numbers, shown = table1(read_scores(snakemake.input.scores), intervals)
+    caption = CAPTIONS["table1"] + SPREAD["seeds" if intervals is None else "items"]
+    log.info("%s", write_table(numbers, shown, Path(snakemake.output.csv).with_suffix(""), caption))

@@ -159,7 +159,12 @@ def test_paper_grid_dry_run(workflow):
         "diversity": "1",
         "comparison": "1",
         "training_curves": "1",
-        "total": "151",
+        "check_lengths_pretrain": "2",  # max_length against the captions and each mixture, before training
+        "check_lengths_finetune": "17",
+        "intervals": "1",
+        "significance": "1",
+        "cost": "1",
+        "total": "173",
     }
 
 

@@ -212,7 +212,8 @@ def test_every_table_and_figure_is_rendered(default_run):
         for suffix in ("png", "pdf"):
             assert (default_run / f"results/figures/figure{n}.{suffix}").stat().st_size > 1000
     scores = (default_run / "results/scores.csv").read_text().splitlines()
-    assert scores[0] == "model,method,mix,percent,budget,seed,benchmark,metric,score" and len(scores) > 90
+    assert scores[0] == "model,method,mix,percent,budget,seed,benchmark,metric,score,ci_low,ci_high"
+    assert len(scores) > 90
     # 11 published Llama 2 settings x (9 benchmarks + 3 averages) + 4 token counts; 7 settings and the
     # 4 token counts reproduced (the tiny model is compared as Llama 2)
     comparison = (default_run / "results/comparison.md").read_text()
@@ -260,10 +261,12 @@ def test_rerun_has_nothing_to_do(default_run):
 def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
     with edited(default_run / "config/instructions.yaml"):
         expected = {"mixture": 9, "count_tokens": 9, "finetune": 9, "eval_prompts": 9, "evaluate": 10, "all": 1}
-        expected |= {"training_curves": 1}
-        # every score changes; Figure 8 (the data's questions) does not
+        expected |= {"training_curves": 1, "check_lengths_finetune": 9, "cost": 1}
+        # every score changes (and the intervals and paired tests with them); Figure 8 (the data's questions) does not
         expected |= (
-            {"run_scores": 10, "scores": 1, "comparison": 1} | TABLES | {"figure5": 1, "figure6": 1, "figure7": 1}
+            {"run_scores": 10, "scores": 1, "comparison": 1, "intervals": 1, "significance": 1}
+            | TABLES
+            | {"figure5": 1, "figure6": 1, "figure7": 1}
         )
         assert planned_jobs(default_run) == expected
     assert planned_jobs(default_run) == {}
@@ -289,6 +292,11 @@ def test_editing_one_adapter_reruns_that_dataset_and_what_uses_it(default_run):
         "diversity": 1,
         "comparison": 1,
         "training_curves": 1,
+        "check_lengths_pretrain": 1,
+        "check_lengths_finetune": 9,
+        "intervals": 1,
+        "significance": 1,
+        "cost": 1,
     }
     with edited(default_run / "mlan/data/sources/arc.py"):
         assert planned_jobs(default_run) == expected
@@ -336,7 +344,7 @@ def test_stale_files_on_disk_change_no_table_figure_or_score(default_run):
             (default_run / path).parent.mkdir(parents=True, exist_ok=True)
             text = (default_run / model).read_text().replace("480", "960").replace("race", "mmlu")
             (default_run / path).write_text(text.replace("lang50", "lang37.5"))
-        aggregates = ["run_scores", "scores", "comparison"] + [*TABLES, *FIGURES]
+        aggregates = ["run_scores", "scores", "comparison", "intervals", "significance", "cost", *TABLES, *FIGURES]
         snakemake(default_run, "--forcerun", *aggregates)
         after = result_digests(default_run)
     finally:
@@ -352,9 +360,9 @@ def test_changing_a_methods_ratio_reruns_only_that_method_and_what_aggregates_it
     overlay.write_text("models: {tiny: {methods: {mlan_v: 37.5}}}\n")
     jobs = planned_jobs(default_run, f"--configfile={overlay}")
     # Tables 5, 6 and Figure 6 hold the ratio grid only: they stay
-    assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1, "run_scores": 1, "scores": 1,
-                    "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1,
-                    "training_curves": 1}  # fmt: skip
+    assert jobs == {"mixture": 1, "count_tokens": 1, "check_lengths_finetune": 1, "finetune": 1, "evaluate": 1,
+                    "run_scores": 1, "scores": 1, "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1,
+                    "training_curves": 1, "intervals": 1, "significance": 1, "cost": 1}  # fmt: skip
 
 
 def test_a_score_file_carries_only_the_benchmarks_evaluated(default_run, tmp_path):
@@ -374,3 +382,56 @@ def test_a_score_file_carries_only_the_benchmarks_evaluated(default_run, tmp_pat
     finally:
         snakemake(default_run, *only_scores)
     assert (default_run / target).read_text() == before
+
+
+def predictions_by_id(path: Path) -> dict[str, dict]:
+    return {row["id"]: row for row in map(json.loads, path.read_text().splitlines())}
+
+
+def test_intervals_paired_tests_and_cost_recomputed_from_the_stored_files(default_run):
+    import zlib
+
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    results = default_run / "results"
+    intervals = pd.read_csv(results / "tables/intervals.csv", dtype={"run": str})
+    assert len(intervals) == 10 * 12  # every evaluated run: nine benchmarks, three averages
+    assert ((0 <= intervals["ci_low"]) & (intervals["ci_low"] <= intervals["ci_high"])).all()
+    assert (intervals["ci_high"] <= 100).all()
+    # one interval by hand: Pretrain's RACE, 1000 draws of the items, keyed by (seed 0, "race")
+    rows = predictions_by_id(results / "eval/tiny/pretrain/race.predictions.jsonl")
+    correct = np.array([float(rows[key]["correct"]) for key in sorted(rows)])
+    draws = np.random.default_rng([0, zlib.crc32(b"race")]).integers(0, len(correct), size=(1000, len(correct)))
+    expected = np.percentile(100 * correct[draws].mean(axis=1), [2.5, 97.5])
+    cell = intervals[(intervals["run"] == "pretrain") & (intervals["benchmark"] == "race")].iloc[0]
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(tuple(expected), abs=1e-4)
+    scores = pd.read_csv(results / "scores.csv", dtype={"seed": str, "mix": str}, keep_default_na=False)
+    stored = scores[(scores["method"] == "pretrain") & (scores["benchmark"] == "race")].iloc[0]
+    assert (float(stored["ci_low"]), float(stored["ci_high"])) == pytest.approx(tuple(expected), abs=1e-4)
+
+    significance = pd.read_csv(results / "tables/significance.csv", dtype={"a_key": str, "b_key": str})
+    pairs = significance.groupby(["comparison", "a", "b"]).size()
+    assert len(pairs) == 5 + 2 and set(pairs) == {12}  # the paper's five method pairs, 0-50 and 50-100 %
+    pair = significance[(significance["a_key"] == "mlan") & (significance["b_key"] == "pretrain")]
+    boolq = pair[pair["benchmark"] == "boolq"].iloc[0]
+    a = predictions_by_id(results / f"eval/tiny/{boolq['a']}/boolq.predictions.jsonl")
+    b = predictions_by_id(results / "eval/tiny/pretrain/boolq.predictions.jsonl")
+    only_a = sum(a[key]["correct"] and not b[key]["correct"] for key in a)
+    only_b = sum(b[key]["correct"] and not a[key]["correct"] for key in a)
+    expected_p = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    assert boolq["p_mcnemar"] == pytest.approx(expected_p, abs=1e-4)
+    assert boolq["difference"] == pytest.approx(100 * (only_a - only_b) / len(a), abs=1e-4)
+
+    cost = pd.read_csv(results / "tables/cost.csv")
+    assert len(cost) == 10  # pretraining and nine finetunings
+    summary = json.loads((results / "models/tiny/pretrain/train_summary.json").read_text())
+    pretrain = cost[cost["run"] == "pretrain"].iloc[0]
+    assert pretrain["device_hours"] == pytest.approx(summary["world_size"] * summary["wall_time_seconds"] / 3600)
+    assert pretrain["tokens_per_s"] == pytest.approx(summary["tokens_seen"] / summary["wall_time_seconds"])
+    comparison = (results / "comparison.md").read_text()
+    assert "## Claims of the paper's text" in comparison and "## Efficiency in measured device-hours" in comparison
+    assert "| MLAN outperforms the pretrained models by 15.4 points on average over all nine tasks |" in comparison
+    for name in ("intervals", "significance", "cost"):
+        assert (results / f"tables/{name}.md").read_text().startswith("# ")

@@ -41,16 +41,50 @@ def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def over_seeds(rows: pd.DataFrame, keys: list[str], columns: list[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
+def read_intervals(paths) -> pd.DataFrame | None:
+    """The intervals table when a rule declares it (``analysis.error_bars: items``), else None."""
+    paths = list(paths)
+    if len(paths) > 1:
+        raise ValueError(f"one intervals table expected, got {paths}")
+    return pd.read_csv(paths[0], dtype={"run": str, "seed": str}) if paths else None
+
+
+def item_spread(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per run of ``rows`` (``per_seed``), half the width of each column's 95 % interval over
+    items (``results/tables/intervals.csv``), aligned with ``rows``."""
+    half = intervals.assign(half=(intervals["ci_high"] - intervals["ci_low"]) / 2)
+    wide = half.pivot_table(index=["model", "run"], columns="benchmark", values="half", aggfunc="first")
+    names = [f"{mix}_seed{seed}" if mix else "pretrain" for mix, seed in zip(rows["mix"], rows["seed"], strict=True)]
+    index = pd.MultiIndex.from_arrays([rows["model"], names])
+    absent = [f"{m}/{r}" for m, r in index if (m, r) not in wide.index]
+    if absent:
+        raise ValueError(f"the intervals table has no run {absent[0]}")
+    return wide.loc[index, SUMMARY_COLUMNS].set_axis(rows.index)
+
+
+def over_seeds(
+    rows: pd.DataFrame, keys: list[str], columns: list[str] = SUMMARY_COLUMNS, spread: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Mean over seeds with a spread as ``{column}_std``: the standard deviation over seeds,
+    or with ``spread`` (``item_spread``) the mean half-width of the runs' item intervals."""
     grouped = rows.groupby(keys, sort=False, dropna=False)[columns]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    result = mean.join(std.add_suffix("_std")).join(grouped.size().rename("seeds"))
+    if spread is None:
+        std = grouped.std(ddof=1).fillna(0.0)
+    else:
+        std = spread[columns].groupby([rows[k] for k in keys], sort=False, dropna=False).mean()
+        std.index.names = keys
+    result = grouped.mean().join(std.add_suffix("_std")).join(grouped.size().rename("seeds"))
     return result.reset_index()
 
 
-def method_summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 / Figure 5: per model and method (Pretrain first, then the paper's order)."""
-    summary = over_seeds(per_seed(scores), ["model", "method"])
+def summarized(rows: pd.DataFrame, keys: list[str], intervals: pd.DataFrame | None) -> pd.DataFrame:
+    return over_seeds(rows, keys, spread=None if intervals is None else item_spread(rows, intervals))
+
+
+def method_summary(scores: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1 / Figure 5: per model and method (Pretrain first, then the paper's order);
+    with ``intervals``, the spread is the items' (``item_spread``), not the seeds'."""
+    summary = summarized(per_seed(scores), ["model", "method"], intervals)
     order = {name: index for index, name in enumerate(METHODS)}
     summary["order"] = summary["method"].map(lambda m: order.get(m, len(order)))
     return summary.sort_values(["model", "order"], kind="stable").drop(columns="order").reset_index(drop=True)
@@ -63,19 +97,19 @@ def once_per_run(scores: pd.DataFrame) -> pd.DataFrame:
     return scores.drop_duplicates(run).assign(method="")
 
 
-def ratio_summary(scores: pd.DataFrame) -> pd.DataFrame:
+def ratio_summary(scores: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tables 5/6 / Figure 6: per model and % language data."""
     rows = per_seed(once_per_run(scores))
     if rows["percent"].isna().any():
         raise ValueError("the ratio grid is drawn from finetuned runs only; a Pretrain run was given")
-    return over_seeds(rows, ["model", "percent"]).sort_values(["model", "percent"])
+    return summarized(rows, ["model", "percent"], intervals).sort_values(["model", "percent"])
 
 
-def scaling_summary(scores: pd.DataFrame, full_budget: int) -> pd.DataFrame:
+def scaling_summary(scores: pd.DataFrame, full_budget: int, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Figure 7: per model and share of the full budget (%); Pretrain is 0 %."""
     rows = per_seed(once_per_run(scores))
     rows["share"] = (100.0 * rows["budget"] / full_budget).fillna(0.0)
-    return over_seeds(rows, ["model", "share"]).sort_values(["model", "share"])
+    return summarized(rows, ["model", "share"], intervals).sort_values(["model", "share"])
 
 
 def read_tokens(paths: list[str | Path]) -> pd.DataFrame:

@@ -63,3 +63,71 @@ def claims(
         for claim, printed, column in GAIN_CLAIMS
     ]  # fmt: skip
     return pd.DataFrame(rows)
+
+
+# How a claim of the paper's text fares (config/paper_claims.yaml against the significance table)
+WITH = "reproduced, significant"
+WITHOUT = "reproduced, not significant"
+NOT = "not reproduced"
+MISSING = "missing"
+
+
+def _rows_of(significance: pd.DataFrame, models: list[str], a: str, b: str, cell: str) -> pd.DataFrame:
+    return significance[
+        significance["model"].isin(models)
+        & (significance["a_key"] == a)
+        & (significance["b_key"] == b)
+        & (significance["benchmark"] == cell)
+    ]
+
+
+def _comparative(claim: dict, rows: pd.DataFrame) -> tuple[str, float]:
+    if rows.empty:
+        return MISSING, float("nan")
+    difference = float(rows["difference"].mean())
+    if claim["direction"] == "on_par":
+        return (NOT if rows["significant"].any() else "reproduced (no significant difference)"), difference
+    if difference <= 0:
+        return NOT, difference
+    return (WITH if ((rows["difference"] > 0) & rows["significant"]).all() else WITHOUT), difference
+
+
+def _peak(claim: dict, significance: pd.DataFrame, ratio_scores: pd.DataFrame, models: list[str]) -> tuple[str, float]:
+    """The grid's argmax (mean over seeds) of the claim's cell, per compared model; with
+    significance when the peak is significantly above both neighbours on every seed."""
+    statuses, peaks = [], []
+    for model in models:
+        scores = ratio_scores[ratio_scores["model"] == model].groupby("percent")[claim["cell"]].mean()
+        if scores.empty or claim["stated"] not in scores.index:
+            return MISSING, float("nan")
+        peak = float(scores.idxmax())
+        peaks.append(peak)
+        if peak != claim["stated"]:
+            statuses.append(NOT)
+            continue
+        rows = significance[(significance["model"] == model) & (significance["benchmark"] == claim["cell"])]
+        above = rows[(rows["a_key"] == f"{peak:g}") & rows["b_key"].isin([f"{p:g}" for p in scores.index])]
+        below = rows[(rows["b_key"] == f"{peak:g}") & rows["a_key"].isin([f"{p:g}" for p in scores.index])]
+        clear = (above["difference"] > 0) & above["significant"]
+        clear_below = (below["difference"] < 0) & below["significant"]
+        statuses.append(WITH if clear.all() and clear_below.all() and len(above) + len(below) else WITHOUT)
+    if not statuses:
+        return MISSING, float("nan")
+    status = NOT if NOT in statuses else (WITHOUT if WITHOUT in statuses else WITH)
+    return status, sum(peaks) / len(peaks)
+
+
+def text_claims(
+    specs: list[dict], significance: pd.DataFrame, ratio_scores: pd.DataFrame, models: list[str]
+) -> pd.DataFrame:
+    """Each claim of the paper's text with this grid's difference (mean over the compared
+    ``models`` and seeds; the peak's ratio for a peak claim) and its status."""
+    rows = []
+    for claim in specs:
+        if claim.get("kind") == "peak":
+            status, value = _peak(claim, significance, ratio_scores, models)
+        else:
+            status, value = _comparative(claim, _rows_of(significance, models, claim["a"], claim["b"], claim["cell"]))
+        rows.append({"id": claim["id"], "where": claim["where"], "text": claim["text"],
+                     "stated": claim.get("stated"), "reproduced": value, "status": status})  # fmt: skip
+    return pd.DataFrame(rows, columns=["id", "where", "text", "stated", "reproduced", "status"])

@@ -79,6 +79,8 @@ def markdown(
     published_models: list[str] = (),
     tokens: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
+    text_claims: pd.DataFrame | None = None,
+    efficiency: pd.DataFrame | None = None,
 ) -> str:
     lines = ["# Reproduced versus published scores", ""]
     if aliases:
@@ -129,5 +131,37 @@ def markdown(
                 + " | ".join("missing" if pd.isna(v) else f"{v:{row['format']}}" for v in values)
                 + " |"
             )
+        lines.append("")
+    if text_claims is not None:
+        lines += [
+            "## Claims of the paper's text",
+            "",
+            "Each claim (config/paper_claims.yaml) against this grid's paired tests (tables/significance.md): "
+            "reproduced, significant (every compared model and seed, p < 0.05), reproduced, not significant "
+            "(the mean difference has the claimed sign), not reproduced, or missing (the grid has no such pair).",
+            "",
+            "| claim | where | stated | reproduced | status |",
+            "|---|---|---|---|---|",
+        ]
+        for _, row in text_claims.iterrows():
+            stated = "" if row["stated"] is None or pd.isna(row["stated"]) else f"{row['stated']:g}"
+            ours = "" if pd.isna(row["reproduced"]) else f"{row['reproduced']:+.1f}"
+            if row["id"].endswith("peak") and ours:
+                ours = f"{row['reproduced']:g} %"
+            lines.append(f"| {row['text']} | {row['where']} | {stated} | {ours} | {row['status']} |")
+        lines.append("")
+    if efficiency is not None:
+        lines += [
+            "## Efficiency in measured device-hours",
+            "",
+            "Finetuning cost of the first method over the second's (tables/cost.md): the paper's factor, "
+            "Table 2's token-based one, and this grid's measured device-hours (world size x wall time).",
+            "",
+            "| model | claim | paper | tokens | device-hours |",
+            "|---|---|---|---|---|",
+        ]
+        for _, row in efficiency.iterrows():
+            values = ["missing" if pd.isna(v) else f"{v:.1f}x" for v in (row["tokens"], row["device_hours"])]
+            lines.append(f"| {row['model']} | {row['claim']} | {row['paper']}x | " + " | ".join(values) + " |")
         lines.append("")
     return "\n".join(lines)

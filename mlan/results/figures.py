@@ -28,9 +28,10 @@ def save(figure, stem: str | Path) -> list[Path]:
     return paths
 
 
-def figure5(scores: pd.DataFrame, stem) -> list[Path]:
-    """Average language (left) and vision (right) scores per method; Pretrain dashed."""
-    summary = method_summary(scores)
+def figure5(scores: pd.DataFrame, stem, intervals: pd.DataFrame | None = None) -> list[Path]:
+    """Average language (left) and vision (right) scores per method; Pretrain dashed. Error
+    bars: the seeds' standard deviation, or with ``intervals`` half the items' 95 % interval."""
+    summary = method_summary(scores, intervals)
     models = list(dict.fromkeys(summary["model"]))
     methods = [m for m in dict.fromkeys(summary["method"]) if m != "pretrain"]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
@@ -68,14 +69,14 @@ def _average_lines(summary: pd.DataFrame, x: str, xlabel: str, stem) -> list[Pat
     return save(figure, stem)
 
 
-def figure6(scores: pd.DataFrame, stem) -> list[Path]:
+def figure6(scores: pd.DataFrame, stem, intervals: pd.DataFrame | None = None) -> list[Path]:
     """Average scores versus % language data (full budget)."""
-    return _average_lines(ratio_summary(scores), "percent", "% language data", stem)
+    return _average_lines(ratio_summary(scores, intervals), "percent", "% language data", stem)
 
 
-def figure7(scores: pd.DataFrame, full_budget: int, stem) -> list[Path]:
+def figure7(scores: pd.DataFrame, full_budget: int, stem, intervals: pd.DataFrame | None = None) -> list[Path]:
     """Average scores versus the share of the data budget (language-only); 0% = Pretrain."""
-    summary = scaling_summary(scores, full_budget)
+    summary = scaling_summary(scores, full_budget, intervals)
     return _average_lines(summary, "share", "% of the data budget (language-only)", stem)
 
 

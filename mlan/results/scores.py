@@ -11,6 +11,7 @@ import pandas as pd
 from mlan.names import Run
 
 COLUMNS = ["model", "method", "mix", "percent", "budget", "seed", "benchmark", "metric", "score"]
+INTERVAL = ["ci_low", "ci_high"]  # 95 % bootstrap interval over items, on headline rows (mlan.results.uncertainty)
 LANGUAGE = ["race", "openbookqa", "boolq", "hellaswag"]
 VISION = ["gqa", "realworldqa", "ai2d", "pope"]
 BENCHMARKS = LANGUAGE + VISION + ["scienceqa"]
@@ -22,9 +23,12 @@ LABELS = {
 METHODS = {"pretrain": "Pretrain", "llava": "LLaVA", "cambrian": "Cambrian-1", "mlan": "MLAN", "mlan_v": "MLAN_v"}
 
 
-def run_rows(files: list[str | Path], run: Run, methods: list[str]) -> list[dict]:
+def run_rows(
+    files: list[str | Path], run: Run, methods: list[str], intervals: dict[str, tuple[float, float]] | None = None
+) -> list[dict]:
     """Every numeric metric of one evaluated run, from exactly the given result files, once
-    for each method training on the run's mixture ("" for a grid point only)."""
+    for each method training on the run's mixture ("" for a grid point only); a headline
+    row carries its benchmark's interval from ``intervals`` (the others none)."""
     if not files:
         raise ValueError(f"run {run}: no evaluation result file given")
     if not methods:
@@ -38,6 +42,8 @@ def run_rows(files: list[str | Path], run: Run, methods: list[str]) -> list[dict
         for metric, value in result["metrics"].items():
             if isinstance(value, (int, float)) and not metric.startswith("n_"):
                 score = {"benchmark": result["benchmark"], "metric": metric, "score": float(value)}
+                if intervals and metric == HEADLINE.get(result["benchmark"], "accuracy"):
+                    score |= dict(zip(INTERVAL, intervals[result["benchmark"]], strict=True))
                 rows += [facts | {"method": method} | score for method in methods]
     return rows
 
@@ -48,7 +54,7 @@ def read_scores(paths: list[str | Path]) -> pd.DataFrame:
     if not paths:
         raise ValueError("no scores file given")
     text = {"mix": str, "method": str, "seed": str}
-    empty = {"percent": [""], "budget": [""], "score": [""]}
+    empty = {"percent": [""], "budget": [""], "score": [""], "ci_low": [""], "ci_high": [""]}
     frames = []
     for path in paths:
         frame = pd.read_csv(path, comment="#", dtype=text, keep_default_na=False, na_values=empty)
@@ -89,6 +95,14 @@ def check_rows(frame: pd.DataFrame, path) -> None:
         if row["benchmark"] == "tokens" and value < 0:
             raise ValueError(f"{where}: a token count of {value}")
     frame["score"] = numeric
+    for column in (c for c in INTERVAL if c in frame):
+        bound = pd.to_numeric(frame[column], errors="coerce")
+        wrong = frame[frame[column].notna() & (bound.isna() | (bound < 0) | (bound > 100))]
+        if not wrong.empty:
+            raise ValueError(
+                f"{path}, line {wrong.index[0] + 2}: {column} '{wrong.iloc[0][column]}' is not within 0-100"
+            )
+        frame[column] = bound
 
 
 def headline(scores: pd.DataFrame) -> pd.DataFrame:

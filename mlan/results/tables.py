@@ -22,6 +22,12 @@ CAPTIONS = {
 }
 
 
+SPREAD = {
+    "seeds": " ± : standard deviation over seeds (none shown with one seed).",
+    "items": " ± : half the 95 % bootstrap interval over the benchmark's items (mean over seeds).",
+}
+
+
 def cell(value: float, std: float | None = None, change: float | None = None) -> str:
     text = f"{value:.1f}"
     if std:
@@ -35,9 +41,10 @@ def percent_label(percent: float) -> str:
     return f"{format_percent(percent)}%"
 
 
-def table1(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per model: each method given x 9 benchmarks, averages, change versus Pretrain."""
-    summary = method_summary(scores)
+def table1(scores: pd.DataFrame, intervals: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per model: each method given x 9 benchmarks, averages, change versus Pretrain; the ±
+    is the seeds' standard deviation, or with ``intervals`` half the items' 95 % interval."""
+    summary = method_summary(scores, intervals)
     numbers, shown = [], []
     for _, row in summary.iterrows():
         base = summary[(summary["model"] == row["model"]) & (summary["method"] == "pretrain")]
@@ -52,8 +59,8 @@ def table1(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(numbers), pd.DataFrame(shown)
 
 
-def table5(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    numbers = ratio_summary(scores)
+def table5(scores: pd.DataFrame, intervals: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    numbers = ratio_summary(scores, intervals)
     shown = pd.DataFrame(
         {"Model": numbers["model"], "% Language": numbers["percent"].map(percent_label)}
         | {
