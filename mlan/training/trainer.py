@@ -56,9 +56,9 @@ def training_arguments(settings: Settings, plan: BatchPlan, precision: str, chec
 
 
 def zero_vision_term(model, device) -> torch.Tensor:
-    """0 x (vision tower + projector on a zero image). With mixed steps across ranks every
-    rank must run the vision tower under ZeRO-3 (LLaVA feeds a zero image for the same
-    reason); adding this changes neither the loss nor any gradient."""
+    """0 x (vision tower + projector on a zero image): the projector takes part in a step
+    without images (LLaVA's code does the same), with a zero gradient; the loss and every
+    other gradient are unchanged (``MlanTrainer.needs_vision_term`` says when)."""
     size = model.config.vision_config.image_size
     dummy = torch.zeros(1, 3, size, size, device=device, dtype=model.dtype)
     hidden = model.model.vision_tower(dummy).last_hidden_state
@@ -174,12 +174,20 @@ class MlanTrainer(Trainer):
         else:
             inputs = {k: v for k, v in inputs.items() if k != "logits_to_keep"}
             result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        if self.plan.group_by_modality or "pixel_values" in inputs or self.plan.world_size == 1:
+        if "pixel_values" in inputs or not self.needs_vision_term():
             return result
-        extra = zero_vision_term(model, inputs["input_ids"].device)
+        extra = zero_vision_term(self.accelerator.unwrap_model(model), inputs["input_ids"].device)  # not the engine
         if return_outputs:
             return result[0] + extra, result[1]
         return result + extra
+
+    def needs_vision_term(self) -> bool:
+        """Whether a step without images must still run the projector (with zero weight):
+        under DeepSpeed, whose ZeRO partitions keep a parameter's last reduced gradient when
+        it takes no part in a step (the projector was stepped again with the previous vision
+        step's gradient, and a run resumed there trained differently); and when ranks may
+        mix vision and language steps (every rank must run the ZeRO-3 vision tower)."""
+        return self.is_deepspeed_enabled or (not self.plan.group_by_modality and self.plan.world_size > 1)
 
     def _answer_loss(self, model, inputs, num_items_in_batch):
         """The stock causal-LM loss, from the logits of answer positions only
