@@ -18,15 +18,20 @@ rule processor:
 
 
 rule count_tokens:
-    """Training tokens of one run: text tokens + tokens per image (Tables 2 and 6)."""
+    """Training tokens of one run: text tokens + tokens per image (Tables 2 and 6); and how
+    `max_length` cuts its answers (none left: an error before the jobs that train on it; a
+    cluster runs it beside pretraining, at high priority)."""
     input:
         train="results/mixtures/{mix}/seed{seed}/train.json",
         processor="results/models/{model}/processor",
         lib=library("scripts/count_tokens.py"),
     output:
-        "results/tokens/{model}/{mix}/seed{seed}.json",
+        tokens="results/tokens/{model}/{mix}/seed{seed}.json",
+        # how max_length cuts the mixture's answers: checked here, before the training jobs
+        lengths="results/lengths/{model}/{mix}/seed{seed}.json",
     log:
         "results/logs/tokens/{model}/{mix}/seed{seed}.log",
+    priority: 50
     conda:
         "../envs/pipeline.yaml"
     threads: 2
@@ -34,6 +39,7 @@ rule count_tokens:
         mem_mb=8000,
     params:
         token_count=config["analysis"]["token_count"],
+        max_length=config["training"]["finetune"].get("max_length"),
     script:
         "../scripts/count_tokens.py"
 
@@ -54,30 +60,6 @@ rule check_lengths_pretrain:
     resources:
         mem_mb=8000,
     params:
-        stage="pretrain",
         max_length=config["training"]["pretrain"].get("max_length"),
-    script:
-        "../scripts/check_lengths.py"
-
-
-rule check_lengths_finetune:
-    """How `max_length` cuts one mixture's answers (none left: an error before the jobs
-    that train on it; a cluster runs it beside pretraining, at high priority)."""
-    input:
-        data="results/mixtures/{mix}/seed{seed}/train.json",
-        processor="results/models/{model}/processor",
-        lib=library("scripts/check_lengths.py"),
-    output:
-        "results/lengths/{model}/{mix}/seed{seed}.json",
-    log:
-        "results/logs/check_lengths/{model}/{mix}/seed{seed}.log",
-    priority: 50
-    conda:
-        "../envs/pipeline.yaml"
-    resources:
-        mem_mb=8000,
-    params:
-        stage="finetune",
-        max_length=config["training"]["finetune"].get("max_length"),
     script:
         "../scripts/check_lengths.py"

@@ -11,7 +11,7 @@ with rule_log(snakemake.log[0], "cost") as log:
         snakemake.input.tokens,
     )
     claims = efficiency(frame, methods)
-    write_text(snakemake.output.csv, frame.to_csv(index=False, float_format="%.6g"))
+    write_text(snakemake.output.csv, frame.to_csv(index=False, float_format="%.10g"))
     write_text(snakemake.output.claims, claims.to_csv(index=False, float_format="%.4g"))
     write_text(snakemake.output.md, markdown(frame, claims))
     log.info("%d training runs", len(frame))

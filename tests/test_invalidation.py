@@ -27,7 +27,6 @@ ENTRY_POINTS = {
     "processor": [SCRIPT.format("build_processor")],
     "count_tokens": [SCRIPT.format("count_tokens")],
     "check_lengths_pretrain": [SCRIPT.format("check_lengths")],
-    "check_lengths_finetune": [SCRIPT.format("check_lengths")],
     "assemble_model": [SCRIPT.format("assemble_model")],
     "fetch_weights": [SCRIPT.format("fetch_weights")],
     "export_llm": [SCRIPT.format("export_llm")],
@@ -41,6 +40,9 @@ ENTRY_POINTS = {
     "diversity": [SCRIPT.format("diversity")],
     "comparison": [SCRIPT.format("comparison")],
     "training_curves": [SCRIPT.format("training_curves")],
+    "intervals": [SCRIPT.format("intervals")],
+    "significance": [SCRIPT.format("significance")],
+    "cost": [SCRIPT.format("cost")],
 } | {f"table{n}": [SCRIPT.format(f"table{n}")] for n in (1, 2, 5, 6)}
 ENTRY_POINTS |= {f"figure{n}": [SCRIPT.format(f"figure{n}")] for n in (5, 6, 7, 8)}
 MODULES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "mlan").rglob("*.py"))

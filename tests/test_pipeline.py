@@ -261,7 +261,7 @@ def test_rerun_has_nothing_to_do(default_run):
 def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
     with edited(default_run / "config/instructions.yaml"):
         expected = {"mixture": 9, "count_tokens": 9, "finetune": 9, "eval_prompts": 9, "evaluate": 10, "all": 1}
-        expected |= {"training_curves": 1, "check_lengths_finetune": 9, "cost": 1}
+        expected |= {"training_curves": 1, "cost": 1}
         # every score changes (and the intervals and paired tests with them); Figure 8 (the data's questions) does not
         expected |= (
             {"run_scores": 10, "scores": 1, "comparison": 1, "intervals": 1, "significance": 1}
@@ -293,7 +293,6 @@ def test_editing_one_adapter_reruns_that_dataset_and_what_uses_it(default_run):
         "comparison": 1,
         "training_curves": 1,
         "check_lengths_pretrain": 1,
-        "check_lengths_finetune": 9,
         "intervals": 1,
         "significance": 1,
         "cost": 1,
@@ -360,7 +359,7 @@ def test_changing_a_methods_ratio_reruns_only_that_method_and_what_aggregates_it
     overlay.write_text("models: {tiny: {methods: {mlan_v: 37.5}}}\n")
     jobs = planned_jobs(default_run, f"--configfile={overlay}")
     # Tables 5, 6 and Figure 6 hold the ratio grid only: they stay
-    assert jobs == {"mixture": 1, "count_tokens": 1, "check_lengths_finetune": 1, "finetune": 1, "evaluate": 1,
+    assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1,
                     "run_scores": 1, "scores": 1, "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1,
                     "training_curves": 1, "intervals": 1, "significance": 1, "cost": 1}  # fmt: skip
 

@@ -165,5 +165,5 @@ def test_a_max_length_that_cuts_every_answer_stops_before_training(default_run, 
     result = snakemake(workdir, "--configfile=short.yaml", f"results/models/tiny/{RUN}", check=False)
     assert result.returncode != 0
     assert f"max_length=16 cuts every answer token of all {len(mixture)} instances" in result.stdout + result.stderr
-    assert "Error in rule check_lengths_finetune" in result.stdout + result.stderr
+    assert "Error in rule count_tokens" in result.stdout + result.stderr
     assert finetune_log.stat().st_mtime_ns == before  # the training job never started
