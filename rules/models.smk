@@ -21,13 +21,16 @@ rule fetch_weights:
 
 
 rule assemble_model:
-    """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector)."""
+    """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector); first, how
+    `max_length` cuts the captions' answers (none left: an error before pretraining)."""
     input:
         processor="results/models/{model}/processor",
         weights=weight_records,
+        captions="results/data/llava_pretrain.jsonl",
         lib=library("scripts/assemble_model.py"),
     output:
-        directory("results/models/{model}/base"),
+        base=directory("results/models/{model}/base"),
+        lengths="results/lengths/{model}/pretrain.json",
     log:
         "results/logs/assemble_model/{model}.log",
     conda:
@@ -37,6 +40,7 @@ rule assemble_model:
     params:
         spec=architecture,
         seed=config["training"]["pretrain"].get("seed", 42),
+        max_length=config["training"]["pretrain"].get("max_length"),
     script:
         "../scripts/assemble_model.py"
 
@@ -47,7 +51,6 @@ rule pretrain:
         base="results/models/{model}/base",
         data="results/data/llava_pretrain.jsonl",
         images="results/data/images/llava_pretrain",
-        lengths=ancient("results/lengths/{model}/pretrain.json"),  # checked first; its report changes nothing here
         lib=TRAINING_CODE,
     output:
         directory("results/models/{model}/pretrain"),

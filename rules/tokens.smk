@@ -42,24 +42,3 @@ rule count_tokens:
         max_length=config["training"]["finetune"].get("max_length"),
     script:
         "../scripts/count_tokens.py"
-
-
-rule check_lengths_pretrain:
-    """How `max_length` cuts the captions' answers (none left: an error before pretraining)."""
-    input:
-        data="results/data/llava_pretrain.jsonl",
-        processor="results/models/{model}/processor",
-        lib=library("scripts/check_lengths.py"),
-    output:
-        "results/lengths/{model}/pretrain.json",
-    log:
-        "results/logs/check_lengths/{model}/pretrain.log",
-    priority: 50
-    conda:
-        "../envs/pipeline.yaml"
-    resources:
-        mem_mb=8000,
-    params:
-        max_length=config["training"]["pretrain"].get("max_length"),
-    script:
-        "../scripts/check_lengths.py"

@@ -159,11 +159,10 @@ def test_paper_grid_dry_run(workflow):
         "diversity": "1",
         "comparison": "1",
         "training_curves": "1",
-        "check_lengths_pretrain": "2",  # max_length against the captions (each mixture's: in count_tokens)
         "intervals": "1",
         "significance": "1",
         "cost": "1",
-        "total": "156",
+        "total": "154",
     }
 
 

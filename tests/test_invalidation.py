@@ -26,7 +26,6 @@ ENTRY_POINTS = {
     "mixture": [SCRIPT.format("build_mixture")],
     "processor": [SCRIPT.format("build_processor")],
     "count_tokens": [SCRIPT.format("count_tokens")],
-    "check_lengths_pretrain": [SCRIPT.format("check_lengths")],
     "assemble_model": [SCRIPT.format("assemble_model")],
     "fetch_weights": [SCRIPT.format("fetch_weights")],
     "export_llm": [SCRIPT.format("export_llm")],
@@ -89,7 +88,7 @@ def scheduled(default_run) -> dict[tuple[str, str], str]:
     return {job: fields["reason"] for job, fields in dry_run(default_run).items()}
 
 
-# The length reports are ancient inputs of the training jobs: they order them, never rerun them.
+# The mixtures' length reports are ancient inputs of the finetuning jobs: they order them, never rerun them.
 ORDERING_ONLY = "results/lengths/"
 
 

@@ -292,7 +292,6 @@ def test_editing_one_adapter_reruns_that_dataset_and_what_uses_it(default_run):
         "diversity": 1,
         "comparison": 1,
         "training_curves": 1,
-        "check_lengths_pretrain": 1,
         "intervals": 1,
         "significance": 1,
         "cost": 1,

@@ -126,10 +126,8 @@ def test_every_job_went_through_sbatch_with_the_profiles_requests(cluster_run):
     assert set(jobs) == {"normalize", "mixture", "count_tokens", "assemble_model", "pretrain", "finetune"} | {
         "evaluate",
         "diversity",
-        "check_lengths_pretrain",
     }
     runs = len(grid.runs())
-    assert len(jobs["check_lengths_pretrain"]) == 2 and len(jobs["count_tokens"]) == runs
     assert runs == 4 and len(jobs["finetune"]) == runs + 1  # one of them submitted twice
     assert len(jobs["evaluate"]) == runs + 2 and len(jobs["pretrain"]) == 2 and len(jobs["normalize"]) == 17
     for rule, rows in jobs.items():
