@@ -73,14 +73,11 @@ def cells(outcomes: dict[str, Outcomes], resamples: int, seed: int) -> list[dict
     return rows
 
 
-def half_width(row) -> float:
-    return (row["ci_high"] - row["ci_low"]) / 2
-
-
 def markdown(frame, resamples: int) -> str:
     """One row per run: each cell as score +- half its 95 % interval; with several seeds, the
     seed spread beside the item uncertainty."""
     columns = list(BENCHMARKS) + list(AVERAGE_PARTS)
+    frame = frame.assign(half_width=(frame["ci_high"] - frame["ci_low"]) / 2)
     lines = [
         "# Scores with 95 % intervals over items",
         "",
@@ -92,9 +89,8 @@ def markdown(frame, resamples: int) -> str:
     ]
     for (model, run, label), part in frame.groupby(["model", "run", "label"], sort=False):
         cells = part.set_index("benchmark")
-        values = [f"{cells.loc[c, 'score']:.1f} +- {half_width(cells.loc[c]):.1f}" for c in columns]
+        values = [f"{cells.loc[c, 'score']:.1f} +- {cells.loc[c, 'half_width']:.1f}" for c in columns]
         lines.append(f"| {model} | {label} ({run}) | " + " | ".join(values) + " |")
-    frame = frame.assign(half_width=(frame["ci_high"] - frame["ci_low"]) / 2)
     spread = frame.groupby(["model", "label", "benchmark"], sort=False).agg(
         seeds=("seed", "nunique"),
         mean=("score", "mean"),
