@@ -13,8 +13,8 @@ for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"
 
 # Two pytest workers on 2 cores run torch (in process, in Snakemake's jobs, in Slurm's) with
 # up to 2 OpenMP threads each: threads spinning while they wait for a core made two such
-# processes 2.6 times slower each (17 s against 6.5 s: docs/benchmarks.md). Waiting threads
-# sleep instead; set before anything loads torch's OpenMP, inherited by every child.
+# processes 2.9 times slower each (benchmarks/shared_cores.py, docs/benchmarks.md). Waiting
+# threads sleep instead; set before anything loads torch's OpenMP, inherited by every child.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 

@@ -57,6 +57,9 @@ def slurm(tmp_path_factory):
         yield env
     finally:
         subprocess.run(["bash", str(SCRIPTS / "stop-slurm.sh")], env=env, check=False)
+    # a slurm.conf naming the stopped controller would cost every later Snakemake start 9 s
+    # (the executor plugin's `scontrol show config` retries): stop-slurm.sh removes it
+    assert not Path("/etc/slurm/slurm.conf").exists()
 
 
 def slurm_jobs(since: str) -> dict[str, list[dict]]:
