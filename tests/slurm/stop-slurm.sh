@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stop-slurm.sh - (tests/test_slurm.py) stop only the daemons that start-slurm.sh started (PIDs recorded
-# in $SLURM_LOCAL_DIR/pids/<name>.pid). Never kills by name.
+# in $SLURM_LOCAL_DIR/pids/<name>.pid). Never kills by name. Then removes the slurm.conf
+# start-slurm.sh generated, which would name a controller that no longer runs.
 #   --slurm-only : stop slurmd/slurmctld/slurmdbd, leave munged/mariadb running
 #   --purge      : additionally delete $SLURM_LOCAL_DIR (state, logs)
 set -uo pipefail
