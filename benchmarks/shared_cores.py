@@ -21,6 +21,7 @@ import yaml
 from benchmarks import report
 
 ROOT = Path(__file__).resolve().parents[1]
+THREADS = 2  # OpenMP threads per process: the tests' jobs on 2 cores
 
 
 def steps(count: int) -> None:
@@ -41,9 +42,9 @@ def steps(count: int) -> None:
     print(f"{time.perf_counter() - start:.3f}", flush=True)
 
 
-def side_by_side(processes: int, threads: int, policy: str | None, count: int) -> list[float]:
+def side_by_side(processes: int, policy: str | None, count: int) -> list[float]:
     """Wall seconds of each of ``processes`` concurrent runs."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
     env.pop("OMP_WAIT_POLICY", None)
     if policy:
         env["OMP_WAIT_POLICY"] = policy
@@ -70,13 +71,16 @@ def main() -> None:
         "two_spinning": (2, None),
         "two_passive": (2, "PASSIVE"),
     }
-    figures = {
-        name: round(statistics.mean(side_by_side(processes, 2, policy, args.steps)), 2)
+    seconds = {
+        name: round(statistics.mean(side_by_side(processes, policy, args.steps)), 2)
         for name, (processes, policy) in settings.items()
     }
-    figures = {"steps": args.steps, "threads": 2, "seconds_per_process": figures}
-    seconds = figures["seconds_per_process"]
-    figures["spinning_over_passive_side_by_side"] = round(seconds["two_spinning"] / seconds["two_passive"], 2)
+    figures = {
+        "steps": args.steps,
+        "threads": THREADS,
+        "seconds_per_process": seconds,
+        "spinning_over_passive_side_by_side": round(seconds["two_spinning"] / seconds["two_passive"], 2),
+    }
     result = report.record(figures)
     row = [
         result["date"],
