@@ -23,6 +23,7 @@ include: "rules/tokens.smk"
 include: "rules/models.smk"
 include: "rules/evaluation.smk"
 include: "rules/analysis.smk"
+include: "rules/released.smk"
 
 
 rule all:

@@ -104,7 +104,7 @@ def weight_difference(first: Path, second: Path) -> dict:
 
 def evaluation(model: Path, work: Path, items: int) -> dict:
     """Batch 1 against the configured batch on one benchmark of each harness."""
-    from mlan.evaluation.prompts import Protocol
+    from mlan.evaluation.protocol import Protocol
 
     settings = {k: v for k, v in world.paper_config()["evaluation"].items() if k != "benchmarks"}
     configured = settings["batch_size"]

@@ -66,7 +66,7 @@ def timed_evaluation(base: Path, prompts: Path, work: Path, protocol) -> tuple[f
 
 
 def main(argv: list[str] | None = None) -> None:
-    from mlan.evaluation.prompts import Protocol
+    from mlan.evaluation.protocol import Protocol
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="JSON of figures")

@@ -307,6 +307,7 @@ rule comparison:
         claims="config/paper_claims.yaml",
         significance="results/tables/significance.csv",
         models=[model_folder(run) for run in GRID.recipe_runs()],
+        released=released_score_files(),
         lib=library("scripts/comparison.py"),
     output:
         report("results/comparison.md", category="Comparison with the paper"),

@@ -10,10 +10,12 @@ from snakemake.utils import min_version, validate
 
 from mlan.config import check_config, refuse_duplicate_keys
 from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
+from mlan.data.templates import Formatting
+from mlan.evaluation.protocol import PRESETS, Protocol
 from mlan.grid import Grid
 from mlan.provenance import export as export_provenance
 from mlan.names import MIX_PATTERN, RUN_PATTERN, Mix, Run
-from mlan.training.hub_weights import hub_parts
+from mlan.training.hub_weights import hub_parts, is_hub_id
 
 min_version("9.0")
 
@@ -30,8 +32,18 @@ GRID = Grid(config)
 for note in GRID.notes():
     print(f"Note: {note}.", file=sys.stderr)
 BENCHMARKS = config["evaluation"]["benchmarks"]
-# How a benchmark is run and scored (which benchmarks run is in the targets, not here).
-PROTOCOL = {k: v for k, v in config["evaluation"].items() if k != "benchmarks"}
+# How a benchmark is prompted, run and scored under each protocol (the protocol's choices
+# with the config's options over them; which benchmarks run is in the targets, not here).
+PROTOCOLS = {
+    name: Protocol.from_config(config["evaluation"], name).settings()
+    for name in PRESETS
+}
+# The grid's evaluations run under `protocol`; the released checkpoints under their list.
+PROTOCOL_NAME = config["protocol"]
+PROTOCOL = PROTOCOLS[PROTOCOL_NAME]
+# How training rows become instructions (mixtures).
+FORMATTING = vars(Formatting.from_config(config.get("formatting"), PROTOCOL_NAME))
+RELEASED = config.get("released") or {"protocols": [], "checkpoints": {}}
 ROOT = Path(workflow.basedir)
 
 
@@ -66,6 +78,8 @@ wildcard_constraints:
     model="|".join(GRID.models),
     run=RUN_PATTERN,
     benchmark="|".join(BENCHMARKS),
+    protocol="|".join(PRESETS),
+    checkpoint="|".join(RELEASED["checkpoints"]) or "(?!)",
 
 
 @functools.cache
@@ -161,6 +175,24 @@ def is_tiny(model):
     return "config" in config["models"][model]["llm"]
 
 
+def is_toy_released(checkpoint):
+    """A released checkpoint the embedded default generates (`source: toy`)."""
+    return RELEASED["checkpoints"][checkpoint]["source"] == "toy"
+
+
+def released_inputs(wildcards):
+    """What fetch_released reads from disk: the toy it resolves, or the local folders the
+    config names (a hub id is fetched, nothing local)."""
+    spec = RELEASED["checkpoints"][wildcards.checkpoint]
+    if is_toy_released(wildcards.checkpoint):
+        return [f"results/released/{wildcards.checkpoint}/toy"]
+    return [
+        path
+        for path in (spec["source"], spec.get("vision"))
+        if path is not None and not is_hub_id(path)
+    ]
+
+
 def launcher(wildcards, resources):
     """Multi-node training: with resources `mpi: srun` and `tasks` (one task per node), the
     rule starts `srun` itself, one mlan.training.launch per node (the job step's SLURM_* variables
@@ -178,10 +210,15 @@ def launcher(wildcards, resources):
     )
 
 
-def stage_settings(stage, run, **overrides):
-    """The stage's hyperparameters as the JSON the training entry point reads; with
-    `report_to: tensorboard`, where its event files go."""
+def stage_settings(stage, model, run, **overrides):
+    """The stage's hyperparameters as the JSON the training entry point reads: its images
+    padded or cropped as the stage says, else as the model does; with `report_to:
+    tensorboard`, where its event files go."""
     settings = {**config["training"][stage], **overrides}
+    if settings.get("image_aspect_ratio") is None:
+        settings["image_aspect_ratio"] = config["models"][model].get(
+            "image_aspect_ratio", "pad"
+        )
     if settings.get("report_to", "none") == "tensorboard":
         settings["tensorboard_dir"] = f"results/logs/tensorboard/{stage}/{run}"
     return json.dumps(settings, sort_keys=True)
@@ -259,6 +296,12 @@ ERROR_BAR_INTERVALS = (
     if config["analysis"]["error_bars"] == "items"
     else []
 )
+
+
+def prompt_files(protocol):
+    return [
+        f"results/eval/prompts/{protocol}/{benchmark}.jsonl" for benchmark in BENCHMARKS
+    ]
 
 
 def predictions_files(runs):
@@ -350,6 +393,19 @@ TRAINED_MODELS = [
 ]
 
 
+def released_score_files():
+    """The score file of every released checkpoint under each of its protocols."""
+    return [
+        f"results/scores/released/{checkpoint}/{protocol}.csv"
+        for checkpoint in RELEASED["checkpoints"]
+        for protocol in RELEASED["protocols"]
+    ]
+
+
+def released_targets():
+    return ["results/released/comparison.md"] if RELEASED["checkpoints"] else []
+
+
 def all_targets():
     return (
         data_targets()
@@ -358,4 +414,5 @@ def all_targets():
         + model_targets()
         + eval_targets()
         + analysis_targets()
+        + released_targets()
     )

@@ -1,18 +1,19 @@
 rule eval_prompts:
-    """A benchmark's items rendered with the MLAN templates and the protocol's frame."""
+    """A benchmark's items as a protocol prompts them: the official task's prompt or the
+    MLAN templates, the frame, the image's place, what the official filters read."""
     input:
         records="results/data/{benchmark}.jsonl",
         instructions=config["instructions"],
         lib=library("scripts/eval_prompts.py"),
     output:
-        "results/eval/prompts/{benchmark}.jsonl",
+        "results/eval/prompts/{protocol}/{benchmark}.jsonl",
     log:
-        "results/logs/eval_prompts/{benchmark}.log",
+        "results/logs/eval_prompts/{protocol}/{benchmark}.log",
     localrule: True
     conda:
         "../envs/pipeline.yaml"
     params:
-        protocol=PROTOCOL,
+        protocol=lambda wildcards: PROTOCOLS[wildcards.protocol],
     script:
         "../scripts/eval_prompts.py"
 
@@ -22,7 +23,7 @@ rule evaluate:
     lmms-eval; a score file and a predictions file per benchmark."""
     input:
         model=evaluated_model,
-        prompts=expand("results/eval/prompts/{benchmark}.jsonl", benchmark=BENCHMARKS),
+        prompts=prompt_files(PROTOCOL_NAME),
         images=expand("results/data/images/{benchmark}", benchmark=BENCHMARKS),
         tasks=EVALUATION_TASK_FILES,
         lib=library("scripts/evaluate.py", *EVALUATION_TASK_CODE),
@@ -49,6 +50,7 @@ rule evaluate:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 64000,
     params:
         protocol=PROTOCOL,
+        labels=lambda wildcards: {"model": wildcards.model, "run": wildcards.run},
     script:
         "../scripts/evaluate.py"
 
@@ -58,7 +60,7 @@ rule export_tasks:
     `lmms-eval --include_path results/tasks/...`): not part of `all`, asked for by path.
     """
     input:
-        prompts=expand("results/eval/prompts/{benchmark}.jsonl", benchmark=BENCHMARKS),
+        prompts=prompt_files(PROTOCOL_NAME),
         images=expand("results/data/images/{benchmark}", benchmark=BENCHMARKS),
         tasks=EVALUATION_TASK_FILES,
         lib=library("scripts/export_tasks.py", *EVALUATION_TASK_CODE),

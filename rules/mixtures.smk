@@ -15,5 +15,6 @@ rule mixture:
         mem_mb=16000,
     params:
         groups=GRID.groups(),
+        formatting=FORMATTING,
     script:
         "../scripts/build_mixture.py"

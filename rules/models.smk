@@ -62,7 +62,9 @@ rule pretrain:
     resources:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 512000,
     params:
-        settings=lambda wildcards: stage_settings("pretrain", wildcards.model),
+        settings=lambda wildcards: stage_settings(
+            "pretrain", wildcards.model, wildcards.model
+        ),
         checkpoints="results/checkpoints/{model}/pretrain",
         launcher=launcher,
     shell:
@@ -91,6 +93,7 @@ rule finetune:
     params:
         settings=lambda wildcards: stage_settings(
             "finetune",
+            wildcards.model,
             f"{wildcards.model}/{wildcards.mix}/seed{wildcards.seed}",
             seed=int(wildcards.seed),
         ),

@@ -1,6 +1,6 @@
 from mlan.data.mixture import build_mixture, write_json
 from mlan.data.records import read_records
-from mlan.data.templates import Instructions
+from mlan.data.templates import Formatting, Instructions
 from mlan.names import Mix
 from mlan.scriptlog import rule_log
 
@@ -14,6 +14,7 @@ with rule_log(snakemake.log[0], "mixture") as log:
         mix.percent,
         int(snakemake.wildcards.seed),
         Instructions.load(snakemake.input.instructions),
+        Formatting(**snakemake.params.formatting),
     )
     write_json(mixture.instances, snakemake.output.train)
     write_json(mixture.stats, snakemake.output.stats)

@@ -6,6 +6,7 @@ from mlan.results.aggregate import per_seed, read_tokens
 from mlan.results.claims import TOKEN_MODEL, claims, text_claims
 from mlan.results.comparison import compare, compare_tokens, markdown
 from mlan.results.cost import cost_table, efficiency
+from mlan.results.released import compare_released, read_released, released_markdown
 from mlan.results.scores import read_scores
 from mlan.scriptlog import rule_log
 
@@ -38,5 +39,7 @@ with rule_log(snakemake.log[0], "comparison") as log:
     cost = efficiency(frame, methods)
     cost = cost[cost["model"].isin(compared)]
     text = markdown(table, aliases, sorted(set(published["model"])), counted, headline, found, cost)
+    if snakemake.input.released:
+        text += "\n" + released_markdown(compare_released(read_released(snakemake.input.released), published), "##")
     write_text(snakemake.output[0], text)
     log.info("%d published cells, %d reproduced", len(table) + len(counted), table["reproduced"].notna().sum())

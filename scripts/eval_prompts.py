@@ -3,7 +3,8 @@ import json
 from mlan.atomic import atomic_open
 from mlan.data.records import read_records
 from mlan.data.templates import Instructions
-from mlan.evaluation.prompts import Protocol, eval_items
+from mlan.evaluation.prompts import eval_items
+from mlan.evaluation.protocol import Protocol
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "eval_prompts") as log:

@@ -1,7 +1,7 @@
 import tempfile
 from pathlib import Path
 
-from mlan.evaluation.prompts import Protocol
+from mlan.evaluation.protocol import Protocol
 from mlan.evaluation.run import evaluate
 from mlan.scriptlog import rule_log
 
@@ -16,6 +16,6 @@ with rule_log(snakemake.log[0], "evaluate") as log:
             output_dir,
             Path(work),
             protocol,
-            {"model": snakemake.wildcards.model, "run": snakemake.wildcards.run},
+            snakemake.params.labels,
         )
     log.info("%s", scores)

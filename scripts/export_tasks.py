@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from mlan.evaluation.export import export_tasks
-from mlan.evaluation.prompts import Protocol
+from mlan.evaluation.protocol import Protocol
 from mlan.scriptlog import rule_log
 
 with rule_log(snakemake.log[0], "export_tasks") as log:

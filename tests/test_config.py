@@ -144,7 +144,7 @@ def test_paper_grid_dry_run(workflow):
         "assemble_model": "2",
         "pretrain": "2",
         "finetune": "17",
-        "eval_prompts": "9",
+        "eval_prompts": "18",  # nine benchmarks under each protocol (the released checkpoints run both)
         "evaluate": "19",
         "run_scores": "19",
         "scores": "1",
@@ -162,7 +162,12 @@ def test_paper_grid_dry_run(workflow):
         "intervals": "1",
         "significance": "1",
         "cost": "1",
-        "total": "154",
+        "fetch_released": "4",  # the authors' four checkpoints (and the CLIP they name), on the submit host
+        "convert_released": "4",
+        "evaluate_released": "8",  # each under the official and the clean protocol
+        "released_scores": "8",
+        "released_comparison": "1",
+        "total": "188",
     }
 
 

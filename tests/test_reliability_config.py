@@ -62,7 +62,7 @@ def test_no_items_is_an_error_and_a_metric_over_none_is_missing():
     with pytest.raises(MlanError, match=r"boolq: no items to score"):
         score("boolq", [])
     # evaluation.limit 1 left ScienceQA its image items only: the paper's mean is undefined, not 50
-    with pytest.raises(MlanError, match=r"scienceqa: its headline \(mean_accuracy\) is undefined: 0 text and 2 image"):
+    with pytest.raises(MlanError, match=r"scienceqa: its headline \(accuracy\) is undefined: 0 text and 2 image"):
         score("scienceqa", [sample(True, "vision"), sample(False, "vision")])
     assert score("scienceqa", [sample(True), sample(False, "vision")])[1] == 50.0
 

@@ -19,7 +19,8 @@ def test_clip_l14_336_gives_576_image_tokens():
 def test_vicuna_v1_text_and_loss_span():
     text, spans = vicuna_v1(TURNS)
     assert text == f"{VICUNA_SYSTEM} USER: <image>\nWhat color? ASSISTANT: Overall, the direct answer is: red</s>"
-    assert [text[a:b] for a, b in spans] == ["Overall, the direct answer is: red</s>"]
+    # the span holds the space before the answer: the fork labels every token after "ASSISTANT:"
+    assert [text[a:b] for a, b in spans] == [" Overall, the direct answer is: red</s>"]
 
 
 def test_plain_template_keeps_only_the_caption():

@@ -59,6 +59,27 @@ def test_pope_and_scienceqa_points_equal_their_metrics():
     assert point(outcomes("scienceqa", right, modality=modality)) == pytest.approx(expected["mean_accuracy"])
 
 
+def test_the_official_scoring_is_recomputed_from_each_item_too():
+    """POPE's official F1 leaves a reply neither yes nor no out of the false negatives, and
+    ScienceQA's official score pools its rows: both as the items' own fields say."""
+    generator = np.random.default_rng(6)
+    answers = list(generator.choice(["yes", "no"], 60))
+    counted = list(generator.choice(["yes", "no", None], 60))
+    samples = [{"prediction": c or "maybe", "answer": a, "counted_as": c, "correct": c == a}
+               for c, a in zip(counted, answers, strict=True)]  # fmt: skip
+    official = outcomes("pope", [s["correct"] for s in samples], prediction=[s["prediction"] for s in samples],
+                        answer=answers, counted_as=counted)  # fmt: skip
+    assert point(official) == pytest.approx(pope(samples)["f1"])
+    as_no = outcomes("pope", [s["correct"] for s in samples], prediction=[s["prediction"] for s in samples],
+                     answer=answers)  # fmt: skip
+    assert point(official) > point(as_no)  # fewer false negatives
+    modality = ["text"] * 12 + ["vision"] * 30
+    right = list(generator.integers(0, 2, 42))
+    pooled = outcomes("scienceqa", right, modality=modality, stratum=["all"] * 42)
+    assert point(pooled) == pytest.approx(100 * sum(right) / 42)
+    assert (resample_index(pooled, 50, seed=0) < 12).sum(axis=1).std() > 0  # text items vary: one stratum
+
+
 def test_scienceqa_is_resampled_within_each_modality():
     modality = ["text"] * 3 + ["vision"] * 5
     found = outcomes("scienceqa", [1, 0, 1, 0, 0, 1, 1, 1], modality=modality)

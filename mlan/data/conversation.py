@@ -16,15 +16,16 @@ EOS = "</s>"
 
 
 def vicuna_v1(turns: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
-    """``SYSTEM USER: q ASSISTANT: a</s>USER: ...``; loss spans cover each answer and its ``</s>``."""
+    """``SYSTEM USER: q ASSISTANT: a</s>USER: ...``; loss spans cover each answer, the space
+    before it and its ``</s>``: the fork labels every token after those of "ASSISTANT:",
+    so a word-start token of its own before the answer learns too."""
     text, spans = VICUNA_SYSTEM + " ", []
     for turn in turns:
         if turn["from"] == "human":
             text += f"USER: {turn['value']} ASSISTANT:"
         else:
-            text += " "
             start = len(text)
-            text += turn["value"] + EOS
+            text += " " + turn["value"] + EOS
             spans.append((start, len(text)))
     return text, spans
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlan import atomic
 from mlan.data.records import Record
-from mlan.data.templates import Instructions, conversation
+from mlan.data.templates import Formatting, Instructions, conversation
 from mlan.errors import ConfigError
 from mlan.names import Mix
 
@@ -88,6 +88,7 @@ def build_mixture(
     language_percent: Fraction | float,
     seed: int,
     instructions: Instructions,
+    formatting: Formatting | None = None,
 ) -> Mixture:
     """Sample, format and shuffle one mixture; deterministic for a given seed.
 
@@ -111,7 +112,7 @@ def build_mixture(
             instance = {"id": f"{name}-{position:06d}", "dataset": name}
             if record.image:
                 instance["image"] = record.image
-            instance["conversations"] = conversation(record, instructions, rng)
+            instance["conversations"] = conversation(record, instructions, rng, formatting)
             instances.append(instance)
         dataset_stats[name] = {
             "modality": rows[0].modality,

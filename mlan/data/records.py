@@ -23,6 +23,7 @@ TASKS = ("qa", "cr", "caption")
 MODALITIES = ("text", "vision")
 ANSWER_TYPES = ("mc", "short", "yesno", "caption")
 LETTERS = string.ascii_uppercase
+IMAGE_TOKEN = "<image>"  # where an image goes in a prompt (LLaVA's placeholder)
 
 
 def letter(index: int) -> str:

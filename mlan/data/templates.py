@@ -13,10 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from mlan.data.records import LETTERS, Record
+from mlan.data.official_format import answer_mentions_yes_or_no, official_human, official_kind, official_row
+from mlan.data.records import IMAGE_TOKEN, LETTERS, Record
 from mlan.errors import ConfigError
 
-IMAGE_TOKEN = "<image>"
 PROMPT_KINDS = ("mc", "short", "yesno", "direct")
 
 
@@ -80,9 +80,10 @@ def options_block(choices: list[str]) -> str:
     return "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices))
 
 
-def human_turn(record: Record, instruction: str, layout: dict[str, str]) -> str:
-    """The user's message: image placeholder first (LLaVA), then the laid-out question."""
-    text = layout[record.answer_type].format(
+def human_turn(record: Record, instruction: str, layout: dict[str, str], kind: str | None = None) -> str:
+    """The user's message: image placeholder first (LLaVA), then the question laid out as
+    ``kind`` (the record's answer type unless given)."""
+    text = layout[kind or record.answer_type].format(
         context=f"{record.context}\n" if record.context else "",
         question=record.question,
         options=options_block(record.choices) if record.choices else "",
@@ -91,11 +92,67 @@ def human_turn(record: Record, instruction: str, layout: dict[str, str]) -> str:
     return f"{IMAGE_TOKEN}\n{text}" if record.image else text
 
 
-def conversation(record: Record, instructions: Instructions, rng: random.Random) -> list[dict[str, str]]:
+# The training layouts each protocol sets (``formatting`` in the config; docs/fidelity.md).
+FORMATTING_PRESETS = {
+    "official": {"layout": "official", "yesno_prompt_from": "answer"},
+    "clean": {"layout": "templates", "yesno_prompt_from": "dataset"},
+}
+FORMATTING_CHOICES = {"layout": ("official", "templates"), "yesno_prompt_from": ("answer", "dataset")}
+
+
+@dataclass(frozen=True)
+class Formatting:
+    """How a training row becomes a user turn: ``layout`` ``official`` (the authors' data
+    code: mlan.data.official_format) or ``templates`` (the layout of the instructions
+    file); ``yesno_prompt_from`` ``answer`` (the official choice: a yes/no prompt when the
+    answer's last word holds "yes" or "no") or ``dataset`` (the dataset's answer type)."""
+
+    protocol: str = "clean"
+    layout: str = "templates"
+    yesno_prompt_from: str = "dataset"
+
+    def __post_init__(self):
+        if self.protocol not in FORMATTING_PRESETS:
+            raise ConfigError(f"protocol: '{self.protocol}' is not one of {', '.join(FORMATTING_PRESETS)}")
+        for name, allowed in FORMATTING_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"formatting.{name}: {getattr(self, name)!r} is not one of {allowed}")
+
+    @classmethod
+    def from_config(cls, section: dict | None, protocol: str) -> Formatting:
+        if protocol not in FORMATTING_PRESETS:
+            raise ConfigError(f"protocol: '{protocol}' is not one of {', '.join(FORMATTING_PRESETS)}")
+        settings = {key: value for key, value in (section or {}).items() if value is not None}
+        unknown = sorted(set(settings) - set(FORMATTING_CHOICES))
+        if unknown:
+            raise ConfigError(f"formatting: unknown key(s) {', '.join(unknown)}")
+        return cls(protocol=protocol, **{**FORMATTING_PRESETS[protocol], **settings})
+
+
+def prompt_kind(record: Record, formatting: Formatting) -> str:
+    """Which prompt table a row's instruction is drawn from."""
+    if formatting.yesno_prompt_from == "dataset" or record.choices:
+        return record.answer_type
+    return "yesno" if answer_mentions_yes_or_no(record.answer) else "short"
+
+
+def conversation(
+    record: Record, instructions: Instructions, rng: random.Random, formatting: Formatting | None = None
+) -> list[dict[str, str]]:
     """A training instance as LLaVA's human/gpt turns; draws two prompts from ``rng``."""
-    instruction = rng.choice(instructions.prompts[record.answer_type])
+    formatting = formatting or Formatting()
+    if formatting.layout == "official":
+        row = official_row(record)
+        kind = official_kind(row) if formatting.yesno_prompt_from == "answer" else record.answer_type
+    else:
+        row, kind = None, prompt_kind(record, formatting)
+    instruction = rng.choice(instructions.prompts[kind])
     direct = rng.choice(instructions.prompts["direct"])
+    if row is not None:
+        human, answer = official_human(row, kind, instruction), row.answer
+    else:
+        human, answer = human_turn(record, instruction, instructions.layout, kind), record.answer
     return [
-        {"from": "human", "value": human_turn(record, instruction, instructions.layout)},
-        {"from": "gpt", "value": instructions.target.format(direct=direct, answer=record.answer)},
+        {"from": "human", "value": human},
+        {"from": "gpt", "value": instructions.target.format(direct=direct, answer=answer)},
     ]

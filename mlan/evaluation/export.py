@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlan.evaluation.harness import materialize, read_benchmarks, tasks_by_harness
-from mlan.evaluation.prompts import Protocol
+from mlan.evaluation.protocol import Protocol
 
 # lmms-eval's stock llava_hf wraps a prompt in the tokenizer's chat template; the prompts
 # here are rendered already (frame, <image>, answer prefix), so the template passes them on.

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
-from mlan.evaluation.prompts import Protocol
+from mlan.evaluation.protocol import Protocol
 
 TASKS = Path(__file__).parent / "tasks"
 
@@ -55,10 +54,9 @@ def materialize(harness: str, folder: Path, items_by_task: dict[str, list[dict]]
         text = text.replace("include: _generate.yaml", f"include: {'_loglikelihood.yaml' if likelihood else own.name}")
         path.write_text(text)
     for path in folder.glob("_*.yaml"):
-        path.write_text(path.read_text().replace("@STOP@", json.dumps(protocol.stop)))
+        path.write_text(path.read_text().replace("@STOP@", json.dumps(protocol.stop_strings(harness))))
     (folder / "_generate.yaml").unlink()
-    mapping = {key: getattr(protocol, key) for key in ("option_text", "true_false", "number_words")}
-    (folder / "protocol.json").write_text(json.dumps({**asdict(protocol), "mapping": mapping}))
+    (folder / "protocol.json").write_text(json.dumps(protocol.settings()))
     for task, items in items_by_task.items():
         with open(folder / f"{task}.jsonl", "w", encoding="utf-8") as handle:
             for item in items:
@@ -90,7 +88,13 @@ def run_lm_eval(model, tokenizer, folder: Path, tasks: list[str], protocol: Prot
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=protocol.batch_size, add_bos_token=True, device=device)
+    lm = HFLM(
+        pretrained=model,
+        tokenizer=tokenizer,
+        batch_size=protocol.batch_size,
+        add_bos_token=protocol.language_bos,
+        device=device,
+    )
     manager = TaskManager(include_path=str(folder), include_defaults=False)  # indexing lm-eval's own tasks: ~10 s
     results = lm_eval.simple_evaluate(
         model=lm, tasks=tasks, task_manager=manager, log_samples=True, random_seed=protocol.seed

@@ -1,12 +1,16 @@
 """An lmms-eval model over an already-loaded LLaVA: prompts arrive fully rendered (the
 Vicuna-v1 frame and the answer prefix, ``<image>`` in place), so nothing re-templates
-them, and generation is batched (lmms-eval's own ``llava_hf`` allows batch size 1 only)."""
+them; their token ids are made as the LLaVA fork makes them (``mlan.training.input_ids``,
+the same as training), and generation is batched (lmms-eval's own ``llava_hf`` allows
+batch size 1 only)."""
 
 from __future__ import annotations
 
 import torch
 from lmms_eval.api.model import lmms
 from tqdm import tqdm
+
+from mlan.training.input_ids import llava_input_ids
 
 
 def stop_at(text: str, until: list[str]) -> str:
@@ -32,24 +36,31 @@ class PreparedLlava(lmms):
             for start in range(0, sum(requests[i].args[4] == task for i in order), self.batch_size)
         ]
         tokenizer = self.processor.tokenizer
-        tokenizer.padding_side = "left"
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        image_token, image_tokens = self.model.config.image_token_id, self.model.config.image_seq_length
         progress = tqdm(total=len(requests), desc="lmms_eval generate_until requests")
         for chunk in batches:
-            contexts, images, settings = [], [], None
+            sequences, images, settings = [], [], None
             for index in chunk:
                 context, gen_kwargs, doc_to_visual, doc_id, task, split = requests[index].args
-                contexts.append(context)
+                sequences.append(llava_input_ids(context, tokenizer, image_token, image_tokens))
                 images += doc_to_visual(self.task_dict[task][split][doc_id])
                 settings = gen_kwargs
-            inputs = self.processor(images=images or None, text=contexts, padding=True, return_tensors="pt")
+            width = max(len(ids) for ids in sequences)
+            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in sequences])
+            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in sequences])
+            inputs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+            if images:
+                pixels = self.processor.image_processor(images, return_tensors="pt")["pixel_values"]
+                inputs["pixel_values"] = pixels.to(self.device, self.model.dtype)
             with torch.no_grad():
                 output = self.model.generate(
-                    **inputs.to(self.device),
+                    **inputs,
                     max_new_tokens=settings.get("max_new_tokens", 20),
                     do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id,
+                    pad_token_id=pad,
                 )
-            new_tokens = output[:, inputs["input_ids"].shape[1] :]
+            new_tokens = output[:, width:]
             for index, text in zip(chunk, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
                 answers[index] = stop_at(text, settings.get("until", []))
             progress.update(len(chunk))

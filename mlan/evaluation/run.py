@@ -12,22 +12,12 @@ import torch
 
 from mlan.atomic import atomic_open
 from mlan.data.mixture import write_json
-from mlan.data.records import LETTERS
 from mlan.errors import MlanError
-from mlan.evaluation.answers import Mapping, extract, is_correct
 from mlan.evaluation.harness import materialize, read_benchmarks, run_lm_eval, run_lmms_eval, tasks_by_harness
 from mlan.evaluation.metrics import score
-from mlan.evaluation.prompts import Protocol
+from mlan.evaluation.protocol import Protocol
+from mlan.evaluation.scoring import score_item
 from mlan.provenance import provenance
-
-
-def prediction_of(item: dict, output, protocol: Protocol, mapping: Mapping) -> tuple[str | None, str]:
-    """(extracted answer, raw generation or the chosen option) for one item's output."""
-    if isinstance(output, list):  # log-likelihoods of the options
-        options = list(LETTERS[: len(item["choices"])]) if item["answer_type"] == "mc" else ["yes", "no"]
-        best = options[max(range(len(output)), key=output.__getitem__)]
-        return best, best
-    return extract(output, item["answer_type"], item["choices"], protocol.stop, mapping), output
 
 
 def evaluate(
@@ -66,19 +56,13 @@ def evaluate(
             {"harness": harness, "results": results, "tasks": list(tasks)}, output_dir / f"{harness}.results.json"
         )
 
-    mapping = Mapping(protocol.option_text, protocol.true_false, protocol.number_words)
     headline = {}
     for benchmark, items in benchmarks.items():
         samples = []
         for item in items:
             if item["id"] not in outputs:
                 raise MlanError(f"{benchmark}: the harness returned no output for item '{item['id']}'")
-            prediction, raw = prediction_of(item, outputs[item["id"]], protocol, mapping)
-            samples.append({
-                "id": item["id"], "modality": item["modality"], "answer_type": item["answer_type"],
-                "answer": item["answer"], "output": raw, "prediction": prediction,
-                "correct": is_correct(prediction, item["answer"], item["answer_type"], mapping),
-            })  # fmt: skip
+            samples.append(score_item(item, outputs[item["id"]], protocol))
         metric, value, metrics = score(benchmark, samples)
         result = {
             **labels,
@@ -86,7 +70,7 @@ def evaluate(
             "metric": metric,
             "score": value,
             "n": len(samples),
-            "extraction_failures": sum(s["prediction"] is None for s in samples),
+            "extraction_failures": sum(not s["readable"] for s in samples),
             "metrics": metrics,
             "protocol": asdict(protocol),
             "provenance": provenance(),

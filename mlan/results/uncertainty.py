@@ -4,9 +4,12 @@ same items.
 
 Every resample of a benchmark is drawn by a generator keyed by (seed, benchmark name), so
 two runs evaluated on the same items see the same resamples (paired by construction) and a
-rerun gives the same intervals. ScienceQA's headline is the mean of its text and image
-accuracies: its items are resampled within each modality (the split is fixed by the test
-set, as the metric assumes). POPE's F1 is recomputed from each resample's confusion counts.
+rerun gives the same intervals. ScienceQA's headline is the mean of its strata's accuracies
+(each item's ``stratum``: text and image under the clean protocol, whose metric is their
+mean, resampled within each as the test set fixes the split; one stratum, pooled, under the
+official one). POPE's F1 is recomputed from each resample's confusion counts, a reply
+counted as neither yes nor no (``counted_as`` None, the official aggregation) left out of
+the false negatives.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class Outcomes:
     correct: np.ndarray  # bool
     predicted_yes: np.ndarray  # bool (POPE's positive class)
     actual_yes: np.ndarray  # bool
-    stratum: np.ndarray  # int: ScienceQA 0 text / 1 image; 0 elsewhere
+    stratum: np.ndarray  # int: ScienceQA's strata (0 text / 1 image, or 0 pooled); 0 elsewhere
+    counted_no: np.ndarray  # bool: POPE counts the item as a "no" reply (a false negative when the gold is yes)
 
     @classmethod
     def from_samples(cls, benchmark: str, samples: list[dict], where: str = "") -> Outcomes:
@@ -44,16 +48,21 @@ class Outcomes:
         ids = tuple(s["id"] for s in samples)
         if len(set(ids)) != len(ids):
             raise MlanError(f"{where or benchmark}: an item id appears twice")
-        stratum = [int(s.get("modality") == "vision") if benchmark == "scienceqa" else 0 for s in samples]
-        if benchmark == "scienceqa" and len(set(stratum)) < 2:
+        strata = [s.get("stratum", s.get("modality")) if benchmark == "scienceqa" else "all" for s in samples]
+        if benchmark == "scienceqa" and "all" not in strata and len(set(strata)) < 2:
             raise MlanError(f"{where or benchmark}: ScienceQA's mean needs both text and image items")
+        if len(set(strata)) > 1 and "all" in strata:
+            raise MlanError(f"{where or benchmark}: items both pooled and split by modality")
+        order = {name: number for number, name in enumerate(sorted(set(strata)))}
+        counted = [s.get("counted_as", "yes" if s.get("prediction") == "yes" else "no") for s in samples]
         return cls(
             benchmark=benchmark,
             ids=ids,
             correct=np.array([bool(s["correct"]) for s in samples]),
-            predicted_yes=np.array([s.get("prediction") == "yes" for s in samples]),
+            predicted_yes=np.array([c == "yes" for c in counted]),
             actual_yes=np.array([s.get("answer") == "yes" for s in samples]),
-            stratum=np.array(stratum),
+            stratum=np.array([order[name] for name in strata]),
+            counted_no=np.array([c == "no" for c in counted]),
         )
 
     def __len__(self) -> int:
@@ -72,14 +81,16 @@ def statistic(outcomes: Outcomes, index: np.ndarray) -> np.ndarray:
     if outcomes.benchmark == "pope":
         predicted, actual = outcomes.predicted_yes[index], outcomes.actual_yes[index]
         tp = (predicted & actual).sum(axis=1)
-        wrong = (predicted ^ actual).sum(axis=1)  # false positives + false negatives
-        denominator = 2 * tp + wrong
+        false_positives = (predicted & ~actual).sum(axis=1)
+        false_negatives = (outcomes.counted_no[index] & actual).sum(axis=1)
+        denominator = 2 * tp + false_positives + false_negatives
         return np.where(denominator > 0, 200.0 * tp / np.maximum(denominator, 1), 0.0)  # 2PR/(P+R)
     if outcomes.benchmark == "scienceqa":
-        correct, image = outcomes.correct[index], outcomes.stratum[index] == 1
-        text_accuracy = (correct & ~image).sum(axis=1) / (~image).sum(axis=1)
-        image_accuracy = (correct & image).sum(axis=1) / image.sum(axis=1)
-        return 50.0 * (text_accuracy + image_accuracy)
+        correct, strata = outcomes.correct[index], outcomes.stratum[index]
+        values = np.unique(outcomes.stratum)
+        return 100.0 * np.mean(
+            [(correct & (strata == v)).sum(axis=1) / (strata == v).sum(axis=1) for v in values], axis=0
+        )
     return 100.0 * outcomes.correct[index].mean(axis=1)
 
 

@@ -1,7 +1,8 @@
 """``python -m mlan.standin --out DIR``: the stand-in of the paper's grid under DIR.
 
 Writes ``DIR/datasets/<name>/`` (toy copies in each hub layout), ``DIR/models/<name>/``
-(stand-in weights per hub id of the paper config), the same published in ``DIR/hub`` as a
+(stand-in weights per hub id of the paper config), ``DIR/released/<name>/`` (the released
+checkpoints in their original LLaVA layout), the same published in ``DIR/hub`` as a
 Hugging Face hub cache (where the pipeline's weight fetch finds them offline) and
 ``DIR/config.yaml`` (the paper config with only sources and sizes changed), then checks
 the config as Snakemake will.
@@ -16,13 +17,13 @@ from pathlib import Path
 import yaml
 
 from mlan.config import check_config
-from mlan.data.conversation import VICUNA_SYSTEM
 from mlan.data.normalize import normalize_dataset
 from mlan.data.sources import toy_generator
 from mlan.grid import Grid
-from mlan.standin.grid import ROWS, standin_config, weight_folders
+from mlan.standin.grid import LAYOUT_OF, ROWS, released_folders, standin_config, weight_folders
 from mlan.standin.hub_cache import publish
-from mlan.standin.weights import save_clip, save_llm
+from mlan.standin.released import save_released
+from mlan.standin.weights import LLAMA_SIZES, prompt_texts, save_clip, save_llm, train_sentencepiece
 from mlan.training.processor import corpus
 
 VOCAB_SIZE = 1000
@@ -45,15 +46,6 @@ def write_datasets(root: Path, seed: int) -> list[str]:
     return texts
 
 
-def prompt_texts(instructions: Path) -> list[str]:
-    """The prompt tables and the chat frame: text every training conversation contains."""
-    tables = yaml.safe_load(instructions.read_text(encoding="utf-8"))
-    lines = [VICUNA_SYSTEM, "USER: ASSISTANT:", 'The best answer is "']
-    for value in tables.values():
-        lines += value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
-    return [line for line in lines if isinstance(line, str)]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the stand-in inputs and config")
@@ -63,11 +55,17 @@ def main(argv: list[str] | None = None) -> None:
     paper = yaml.safe_load(args.paper.read_text(encoding="utf-8"))
     root = args.out.resolve()
     texts = write_datasets(root, paper["toy_seed"]) + prompt_texts(Path(paper["instructions"]))
-    for seed, (repo, (layout, folder)) in enumerate(weight_folders(paper, root).items()):
+    weights = weight_folders(paper, root)
+    for seed, (repo, (layout, folder)) in enumerate(weights.items()):
         if layout == "clip":
             save_clip(folder, seed)
         else:
             save_llm(folder, layout, texts, VOCAB_SIZE, seed)
+        publish(folder, repo, root / "hub")
+    tower = next(repo for repo, layout in LAYOUT_OF.items() if layout == "clip")
+    tokenizer = train_sentencepiece(texts, VOCAB_SIZE)
+    for seed, (repo, (folder, with_tower)) in enumerate(released_folders(paper, root).items(), start=len(weights)):
+        save_released(folder, tokenizer, weights[tower][1], tower, seed, LLAMA_SIZES, with_tower)
         publish(folder, repo, root / "hub")
     config = standin_config(paper, root)
     check_config(config, args.schema)

@@ -79,6 +79,19 @@ def weight_folders(paper: dict, root: Path) -> dict[str, tuple[str, Path]]:
     return found
 
 
+def released_folders(paper: dict, root: Path) -> dict[str, tuple[Path, bool]]:
+    """Hub id -> (stand-in folder, whether it holds its vision tower) for every released
+    checkpoint of the paper config: the Llama 2 ones hold theirs, the Vicuna ones name it,
+    so both ways a released checkpoint comes run on the stand-in."""
+    found = {}
+    for name, spec in (paper.get("released") or {}).get("checkpoints", {}).items():
+        source = spec["source"]
+        if "/" not in source or source.startswith(("/", ".", "~")):
+            raise ConfigError(f"stand-in: released.checkpoints.{name}.source '{source}' is not a hub id")
+        found[source] = (root / "released" / source.split("/")[-1], spec["compare_to"]["model"] == "llama2")
+    return found
+
+
 def standin_config(paper: dict, root: Path) -> dict:
     """The stand-in of ``paper`` whose inputs live under ``root`` (absolute paths)."""
     root = Path(root).resolve()
@@ -86,7 +99,8 @@ def standin_config(paper: dict, root: Path) -> dict:
     for name, entry in config["datasets"].items():
         entry["source"] = {"local": str(root / "datasets" / name)}
     weight_folders(paper, root)  # every hub id has a stand-in
-    config["hub_cache"] = str(root / "hub")  # the models keep their hub ids: fetched from there
+    released_folders(paper, root)
+    config["hub_cache"] = str(root / "hub")  # models and released checkpoints keep their hub ids: fetched from there
     for dotted, value in SIZES.items():
         set_key(config, dotted, value)
     return config

@@ -21,6 +21,9 @@ import json
 from pathlib import Path
 
 import torch
+import yaml
+
+from mlan.data.conversation import VICUNA_SYSTEM
 
 LAYOUTS = ("llama2", "vicuna")
 SPECIAL = {"unk": "<unk>", "bos": "<s>", "eos": "</s>"}
@@ -171,18 +174,30 @@ def save_llm(folder: str | Path, layout: str, texts: list[str], vocab_size: int,
     return folder
 
 
-def save_clip(folder: str | Path, seed: int) -> Path:
-    """A whole CLIP model (the hub id holds text and vision towers) and its preprocessing."""
+def save_clip(folder: str | Path, seed: int, image_size: int = 336, patch_size: int = 14) -> Path:
+    """A whole CLIP model (the hub id holds text and vision towers) and its preprocessing;
+    336 px in 14-px patches as the paper's tower unless told otherwise."""
     from transformers import CLIPConfig, CLIPModel
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
+    vision = {**CLIP_VISION, **CLIP_VISION_SIZES, "image_size": image_size, "patch_size": patch_size}
     config = CLIPConfig(
         text_config={**CLIP_TEXT_SIZES, "max_position_embeddings": 77, "hidden_act": "quick_gelu"},
-        vision_config={**CLIP_VISION, **CLIP_VISION_SIZES},
+        vision_config=vision,
         projection_dim=16,
     )
     CLIPModel(config).save_pretrained(folder)
-    (folder / "preprocessor_config.json").write_text(json.dumps(CLIP_PREPROCESSOR, indent=2) + "\n")
+    preprocessor = CLIP_PREPROCESSOR | {"crop_size": image_size, "size": image_size}
+    (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2) + "\n")
     return folder
+
+
+def prompt_texts(instructions: str | Path) -> list[str]:
+    """The prompt tables and the chat frame: text every training conversation contains."""
+    tables = yaml.safe_load(Path(instructions).read_text(encoding="utf-8"))
+    lines = [VICUNA_SYSTEM, "USER: ASSISTANT:", 'The best answer is "']
+    for value in tables.values():
+        lines += value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    return [line for line in lines if isinstance(line, str)]

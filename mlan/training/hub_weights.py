@@ -78,14 +78,18 @@ def write_record(record: dict, path: str | Path) -> None:
 
 def snapshot_folder(record_path: str | Path) -> str:
     """The snapshot a record names, after checking that its files are all there, whole."""
-    record = json.loads(Path(record_path).read_text())
+    return checked_snapshot(json.loads(Path(record_path).read_text()), record_path)
+
+
+def checked_snapshot(record: dict, record_path: str | Path) -> str:
+    """The folder of a record (in the file ``record_path``), its files all there, whole."""
     snapshot = Path(record["snapshot"])
     for relative, expected in record["files"].items():
         file = snapshot / relative
         if not file.is_file() or file.stat().st_size != expected["bytes"]:
             raise SourceError(
-                f"'{file}' of {record['repo']} is missing or changed since it was fetched ({record_path}); "
-                f"delete {record_path} to fetch it again"
+                f"'{file}' of {record['repo'] or 'a local folder'} is missing or changed since it was fetched "
+                f"({record_path}); delete {record_path} to fetch it again"
             )
     return str(snapshot)
 
@@ -98,3 +102,45 @@ def local_spec(spec: dict, records: list[str]) -> dict:
         part = Path(record).stem
         local[part] = {"source": snapshot_folder(record)}
     return local
+
+
+def local_record(folder: str | Path, where: str) -> dict:
+    """A folder the user (or the toy) provides, recorded as a fetch would record it."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise SourceError(f"'{folder}' ({where}) is not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {
+        "repo": None,
+        "revision": None,
+        "sha": None,
+        "snapshot": str(folder.resolve()),
+        "files": {str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": sha256_of(p)} for p in files},
+    }
+
+
+def resolve(source: str, revision: str, where: str, cache_dir: str | None) -> dict:
+    """A hub id fetched into the cache, or a local folder, as a record."""
+    if is_hub_id(source):
+        return fetch_weights(source, revision, where, cache_dir)
+    return local_record(source, where)
+
+
+def released_sources(name: str, spec: dict, cache_dir: str | None, toy: str | Path | None = None) -> dict:
+    """A released checkpoint (``released.checkpoints.<name>``) and the CLIP tower it names
+    (its ``vision`` key, else its config's ``mm_vision_tower``), each as a record."""
+    where = f"released.checkpoints.{name}"
+    if toy is not None:
+        return {
+            "checkpoint": local_record(Path(toy) / "checkpoint", where),
+            "vision": local_record(Path(toy) / "vision", where),
+        }
+    checkpoint = resolve(spec["source"], spec.get("revision", "main"), f"{where}.source", cache_dir)
+    config_file = Path(checkpoint["snapshot"]) / "config.json"
+    if not config_file.is_file():
+        raise SourceError(f"'{spec['source']}' ({where}.source) has no config.json: not a LLaVA checkpoint")
+    tower = spec.get("vision") or json.loads(config_file.read_text()).get("mm_vision_tower")
+    if not tower:
+        raise SourceError(f"'{spec['source']}' names no vision tower (config.json mm_vision_tower); set {where}.vision")
+    vision_where = f"{where}.vision" if spec.get("vision") else f"mm_vision_tower of {where}.source"
+    return {"checkpoint": checkpoint, "vision": resolve(tower, "main", vision_where, cache_dir)}

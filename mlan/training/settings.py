@@ -34,6 +34,7 @@ class Settings:
     compile_layers: bool = False  # torch.compile each LLM decoder layer (without DeepSpeed)
     report_to: str = "none"  # or "tensorboard": event files in tensorboard_dir
     tensorboard_dir: str | None = None
+    image_aspect_ratio: str | None = None  # "pad" or "crop" for this stage's images; None: the processor's as saved
 
 
 def check_settings(settings: Settings) -> None:
@@ -42,6 +43,8 @@ def check_settings(settings: Settings) -> None:
         raise MlanError(f"report_to: '{settings.report_to}' is neither none nor tensorboard")
     if settings.report_to == "tensorboard" and not settings.tensorboard_dir:
         raise MlanError("report_to: tensorboard needs tensorboard_dir (the rules set it)")
+    if settings.image_aspect_ratio not in (None, "pad", "crop"):
+        raise MlanError(f"image_aspect_ratio: '{settings.image_aspect_ratio}' is neither pad nor crop")
     if settings.compile_layers and settings.deepspeed:
         raise MlanError(
             "compile_layers: DeepSpeed wraps each layer in hooks of its own that torch.compile would "

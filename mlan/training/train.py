@@ -31,6 +31,7 @@ from mlan.training.master_weights import full_precision_weights
 from mlan.training.model import PreparedModel, load_model, prepare_model, use_kv_cache, use_packed_attention
 from mlan.training.portable import make_portable
 from mlan.training.processes import is_main_process, leave_process_group, world_size
+from mlan.training.processor import ASPECT_RATIOS
 from mlan.training.settings import Settings, check_settings, precision
 from mlan.training.stages import STAGES, Stage
 from mlan.training.trainer import MlanTrainer, training_arguments
@@ -106,6 +107,8 @@ def train(
     if plan.packed:
         os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")  # rows vary in length
     processor = AutoProcessor.from_pretrained(base)
+    if settings.image_aspect_ratio:  # this stage's images (saved with the model: its evaluation reads alike)
+        processor.image_processor.do_pad = ASPECT_RATIOS[settings.image_aspect_ratio]
     instances = stage.read_instances(data)
     if not instances:
         raise MlanError(f"no training instances in '{data}'")

@@ -14,28 +14,29 @@ from mlan.data.conversation import TEMPLATES
 from mlan.data.records import read_records
 from mlan.data.templates import IMAGE_TOKEN
 from mlan.errors import MlanError
+from mlan.training.input_ids import llava_input_ids
 from mlan.training.processor import image_tokens_per_image
 
 IGNORE_INDEX = -100
 
 
 def encode(text: str, spans: list[tuple[int, int]], tokenizer, image_tokens: int, max_length: int) -> tuple[list, list]:
-    """Token ids (BOS first, each ``<image>`` expanded to ``image_tokens`` copies) and labels:
-    a token carries loss when its characters overlap a loss span, otherwise IGNORE_INDEX;
-    both cut to ``max_length`` (``None``: uncut)."""
-    placeholders = text.count(IMAGE_TOKEN)
-    if placeholders and spans and text.rindex(IMAGE_TOKEN) > spans[0][0]:
+    """Token ids as the LLaVA fork makes them (``mlan.training.input_ids``: BOS first, each
+    ``<image>`` expanded to ``image_tokens`` copies of the tokenizer's ``<image>`` id) and
+    labels: a token carries loss when its characters overlap a loss span (a token of no
+    width, as a word-start marker, counts its first character), otherwise IGNORE_INDEX;
+    BOS and image tokens never. Both cut to ``max_length`` (``None``: uncut)."""
+    if IMAGE_TOKEN in text and spans and text.rindex(IMAGE_TOKEN) > spans[0][0]:
         raise ValueError("an <image> placeholder inside or after an answer is not supported")
-    expanded = text.replace(IMAGE_TOKEN, IMAGE_TOKEN * image_tokens)
-    shift = placeholders * len(IMAGE_TOKEN) * (image_tokens - 1)
-    shifted_spans = [(start + shift, end + shift) for start, end in spans]
-    encoded = tokenizer(expanded, add_special_tokens=True, return_offsets_mapping=True)
-    ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
+    image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
+    ids, offsets = llava_input_ids(text, tokenizer, image_token_id, image_tokens, offsets=True)
     labels = [
         token
-        if end > start and any(start < span_end and end > span_start for span_start, span_end in shifted_spans)
+        if (position or token != tokenizer.bos_token_id)
+        and token != image_token_id
+        and any(start < span_end and max(end, start + 1) > span_start for span_start, span_end in spans)
         else IGNORE_INDEX
-        for token, (start, end) in zip(ids, offsets, strict=True)
+        for position, (token, (start, end)) in enumerate(zip(ids, offsets, strict=True))
     ]
     return ids[:max_length], labels[:max_length]
 

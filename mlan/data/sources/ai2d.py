@@ -36,4 +36,5 @@ def normalize(source: RawSource, images):
                 choices=choices,
                 answer=answer,
                 image=image,
+                meta={"doc": row.doc("question", "options", "answer")},
             )

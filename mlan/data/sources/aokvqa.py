@@ -34,4 +34,5 @@ def normalize(source: RawSource, images):
                 choices=choices,
                 answer=answer,
                 image=image,
+                meta={"doc": row.doc("question", "choices", "correct_choice_idx")},
             )

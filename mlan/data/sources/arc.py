@@ -32,4 +32,5 @@ def normalize(source: RawSource, images=None):
                     question=row["question"],
                     choices=choices,
                     answer=answer,
+                    meta={"doc": row.doc("question", "choices", "answerKey")},
                 )

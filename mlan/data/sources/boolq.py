@@ -48,4 +48,5 @@ def normalize(source: RawSource, images=None):
                 context=row["passage"],
                 question=row["question"],
                 answer="yes" if answer else "no",
+                meta={"doc": row.doc("passage", "question", answer=answer)},
             )

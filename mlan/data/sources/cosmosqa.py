@@ -33,4 +33,5 @@ def normalize(source: RawSource, images=None):
                 question=row["question"],
                 choices=choices,
                 answer=answer,
+                meta={"doc": row.doc("context", "question", *OPTION_FIELDS, "label")},
             )

@@ -47,4 +47,5 @@ def normalize(source: RawSource, images):
                 question=row["question"].strip(),
                 answer=str(row["answer"]).strip(),
                 image=saved[image_id],
+                meta={"doc": row.doc("question", "answer")},
             )

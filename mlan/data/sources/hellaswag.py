@@ -46,4 +46,5 @@ def normalize(source: RawSource, images=None):
                 question=preprocess(f"{row['activity_label']}: {row['ctx_a']} {ctx_b[:1].upper()}{ctx_b[1:]}"),
                 choices=[preprocess(ending) for ending in endings],
                 answer=answer,
+                meta={"doc": row.doc("activity_label", "ctx_a", "ctx_b", "endings", "label")},
             )

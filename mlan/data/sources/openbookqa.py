@@ -29,4 +29,5 @@ def normalize(source: RawSource, images=None):
                 question=row["question_stem"],
                 choices=choices,
                 answer=answer,
+                meta={"doc": row.doc("question_stem", "choices", "answerKey")},
             )

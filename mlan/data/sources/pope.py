@@ -29,5 +29,5 @@ def normalize(source: RawSource, images):
                 question=row["question"].strip(),
                 answer=str(row["answer"]).strip().lower(),
                 image=image,
-                meta={"category": str(row["category"])},
+                meta={"category": str(row["category"]), "doc": row.doc("question", "answer")},
             )

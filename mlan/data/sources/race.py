@@ -69,5 +69,13 @@ def normalize(source: RawSource, images=None, questions: str = "last"):
                     question=problem["question"],
                     choices=problem["options"],
                     answer=problem["answer"],
-                    meta={"article": article_id},
+                    meta={
+                        "article": article_id,
+                        "doc": row.doc(
+                            "article",
+                            question=problem["question"],
+                            options=problem["options"],
+                            answer=problem["answer"],
+                        ),
+                    },
                 )

@@ -79,6 +79,15 @@ class RawRow:
     def get(self, field: str, default: Any = None) -> Any:
         return self.data.get(field, default)
 
+    def doc(self, *fields: str, **values: Any) -> dict[str, Any]:
+        """The hub fields the official prompts read, verbatim (``meta["doc"]`` of a record:
+        ``mlan.evaluation.official_prompts``, ``mlan.data.official_format``); ``values``
+        for the ones an adapter derives (RACE's one problem, BoolQ's SuperGLUE label)."""
+        missing = [field for field in fields if field not in self.data]
+        if missing:
+            raise self.error(f"missing field '{missing[0]}' (fields present: {sorted(self.data)})")
+        return {**{field: self.data[field] for field in fields}, **values}
+
     def options(self, field: str, value: Any = _MISSING) -> list[str]:
         """A field holding a list of option texts; a string is refused (it would be split into
         one "option" per character), as is a nested or empty item."""

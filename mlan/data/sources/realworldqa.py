@@ -80,5 +80,5 @@ def normalize(source: RawSource, images):
                 choices=choices or None,
                 answer=answer,
                 image=image,
-                meta={"instruction": instruction} if instruction else {},
+                meta={"doc": row.doc("question", "answer")} | ({"instruction": instruction} if instruction else {}),
             )

@@ -43,5 +43,6 @@ def normalize(source: RawSource, images):
                 choices=choices,
                 answer=answer,
                 image=image,
-                meta={key: row.data[key] for key in ("subject", "grade") if row.get(key)},
+                meta={key: row.data[key] for key in ("subject", "grade") if row.get(key)}
+                | {"doc": row.doc("hint", "question", "choices", "answer")},
             )

@@ -28,4 +28,5 @@ def normalize(source: RawSource, images=None):
                 context=row["context"],
                 question=row["question"],
                 answer=texts[0],
+                meta={"doc": row.doc("context", "question", answer=texts[0])},
             )

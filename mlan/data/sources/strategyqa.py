@@ -44,4 +44,5 @@ def normalize(source: RawSource, images=None):
                 context=_context(row),
                 question=row["question"],
                 answer="yes" if answer else "no",
+                meta={"doc": row.doc("question", "answer", facts=row.get("facts"))},
             )

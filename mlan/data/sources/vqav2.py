@@ -30,4 +30,5 @@ def normalize(source: RawSource, images):
                 question=row["question"].strip(),
                 answer=str(row["multiple_choice_answer"]).strip(),
                 image=image,
+                meta={"doc": row.doc("question", "multiple_choice_answer")},
             )

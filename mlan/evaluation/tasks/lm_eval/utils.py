@@ -1,20 +1,19 @@
-"""Per-sample scoring for the MLAN language tasks, with the pipeline's own answer mapping."""
+"""Per-sample scoring for the MLAN language tasks, as the evaluation scores them
+(``mlan.evaluation.scoring``, under the job's protocol)."""
 
 import json
 from pathlib import Path
 
 from mlan.data.records import LETTERS
 from mlan.evaluation import metrics
-from mlan.evaluation.answers import Mapping, extract, is_correct
+from mlan.evaluation.protocol import Protocol
+from mlan.evaluation.scoring import score_item
 
-PROTOCOL = json.loads((Path(__file__).parent / "protocol.json").read_text())
-MAPPING = Mapping(**PROTOCOL["mapping"])
+PROTOCOL = Protocol(**json.loads((Path(__file__).parent / "protocol.json").read_text()))
 
 
 def process_results(doc, results):
-    prediction = extract(results[0], doc["answer_type"], doc["choices"], PROTOCOL["stop"], MAPPING)
-    correct = is_correct(prediction, doc["answer"], doc["answer_type"], MAPPING)
-    return {"accuracy": correct}
+    return {"accuracy": score_item(doc, results[0], PROTOCOL)["correct"]}
 
 
 def percent_of_correct(items):

@@ -1,4 +1,6 @@
-"""Images, prompts and per-sample scoring for the MLAN image tasks."""
+"""Images, prompts and per-sample scoring for the MLAN image tasks (and, under the official
+prompts, ScienceQA's text rows), scored as the evaluation scores them
+(``mlan.evaluation.scoring``, under the job's protocol)."""
 
 import json
 from pathlib import Path
@@ -6,14 +8,14 @@ from pathlib import Path
 from PIL import Image
 
 from mlan.evaluation import metrics
-from mlan.evaluation.answers import Mapping, extract, is_correct
+from mlan.evaluation.protocol import Protocol
+from mlan.evaluation.scoring import score_item
 
-PROTOCOL = json.loads((Path(__file__).parent / "protocol.json").read_text())
-MAPPING = Mapping(**PROTOCOL["mapping"])
+PROTOCOL = Protocol(**json.loads((Path(__file__).parent / "protocol.json").read_text()))
 
 
 def doc_to_visual(doc):
-    return [Image.open(doc["image_path"]).convert("RGB")]
+    return [Image.open(doc["image_path"]).convert("RGB")] if doc["image_path"] else []
 
 
 def doc_to_text(doc, lmms_eval_specific_kwargs=None):
@@ -21,13 +23,10 @@ def doc_to_text(doc, lmms_eval_specific_kwargs=None):
 
 
 def process_results(doc, results):
-    prediction = extract(results[0], doc["answer_type"], doc["choices"], PROTOCOL["stop"], MAPPING)
-    correct = is_correct(prediction, doc["answer"], doc["answer_type"], MAPPING)
+    sample = score_item(doc, results[0], PROTOCOL)
     if doc["benchmark"] != "pope":
-        return {"accuracy": correct}
-    # POPE's own metrics count a reply that is neither yes nor no as "no"
-    outcome = {"prediction": prediction, "answer": doc["answer"]}
-    return {"accuracy": outcome, "f1": outcome}
+        return {"accuracy": sample["correct"]}
+    return {"accuracy": sample, "f1": sample}
 
 
 def percent_of_correct(items):
