@@ -46,6 +46,7 @@ class Grid:
         self._check_percents()
         self._check_paths()
         self._check_training()
+        self._check_released()
 
     def _check_percents(self) -> None:
         """A % language data must name a file target that reads back as itself and give a
@@ -81,6 +82,17 @@ class Grid:
         instructions = Path(self.config["instructions"])
         if instructions.is_file():  # a missing file is named by Snakemake as a missing input
             Instructions.load(instructions)
+
+    def _check_released(self) -> None:
+        """The released checkpoints' folders exist, and no model takes the name their
+        evaluations live under (results/eval/released/)."""
+        if "released" in self.config["models"]:
+            raise ConfigError("models.released: the name is taken by the released checkpoints' evaluations")
+        for name, spec in (self.config.get("released") or {}).get("checkpoints", {}).items():
+            for key in ("source", "vision"):
+                path = spec.get(key, "")
+                if path.startswith(("/", "./", "../", "~")) and not Path(path).expanduser().is_dir():
+                    raise ConfigError(f"released.checkpoints.{name}.{key}: the folder '{path}' does not exist")
 
     def _check_training(self) -> None:
         for stage, settings in self.config.get("training", {}).items():

@@ -42,6 +42,12 @@ ENTRY_POINTS = {
     "intervals": [SCRIPT.format("intervals")],
     "significance": [SCRIPT.format("significance")],
     "cost": [SCRIPT.format("cost")],
+    "toy_released": [SCRIPT.format("toy_released")],
+    "fetch_released": [SCRIPT.format("fetch_released")],
+    "convert_released": [SCRIPT.format("convert_released")],
+    "evaluate_released": [SCRIPT.format("evaluate"), *TASK_CODE],
+    "released_scores": [SCRIPT.format("released_scores")],
+    "released_comparison": [SCRIPT.format("released_comparison")],
 } | {f"table{n}": [SCRIPT.format(f"table{n}")] for n in (1, 2, 5, 6)}
 ENTRY_POINTS |= {f"figure{n}": [SCRIPT.format(f"figure{n}")] for n in (5, 6, 7, 8)}
 MODULES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "mlan").rglob("*.py"))

@@ -28,7 +28,7 @@ PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text
 # The node advertises more than the profile's largest request (64 CPUs, 500 GB, 8 GPUs per
 # training job), so the profile's requests schedule as written on a small machine.
 NODE = {"SLURM_FAKE_GPUS": "8", "SLURM_NODE_CPUS": "128", "SLURM_NODE_MEM_MB": "1100000"}
-GPU_RULES = {"pretrain": 8, "finetune": 8, "evaluate": 1}
+GPU_RULES = {"pretrain": 8, "finetune": 8, "evaluate": 1, "evaluate_released": 1}
 CANCEL_AFTER_STEPS = 2  # of a stand-in finetuning run's 6
 
 
@@ -37,9 +37,12 @@ def thin(config: dict) -> dict:
     tokenizer layouts), a mixed mixture (Llama 2's MLAN_v, 87.5 %: text and image steps), a
     vision-only one (Llama 2's ratio 0), a language-only one (Vicuna's MLAN) and a smaller
     budget (Figure 7: Llama 2 at 50 %). Published cells without a run are listed as missing
-    in the comparison."""
+    in the comparison. One released checkpoint, the one without a vision tower of its own
+    (the CLIP it names is fetched too), under both protocols."""
     config["models"]["llama2"] |= {"methods": {"mlan_v": 87.5}, "ratio_grid": [0], "budget_scaling": [50]}
     config["models"]["vicuna"]["methods"] = {"mlan": 100}
+    checkpoints = config["released"]["checkpoints"]
+    config["released"]["checkpoints"] = {"llava-mlan-v-vicuna-7b": checkpoints["llava-mlan-v-vicuna-7b"]}
     return config
 
 
@@ -129,10 +132,13 @@ def test_every_job_went_through_sbatch_with_the_profiles_requests(cluster_run):
     assert set(jobs) == {"normalize", "mixture", "count_tokens", "assemble_model", "pretrain", "finetune"} | {
         "evaluate",
         "diversity",
+        "convert_released",
+        "evaluate_released",
     }
     runs = len(grid.runs())
     assert runs == 4 and len(jobs["finetune"]) == runs + 1  # one of them submitted twice
     assert len(jobs["evaluate"]) == runs + 2 and len(jobs["pretrain"]) == 2 and len(jobs["normalize"]) == 17
+    assert len(jobs["convert_released"]) == 1 and len(jobs["evaluate_released"]) == 2  # both protocols
     for rule, rows in jobs.items():
         for row in rows:
             tres = row["AllocTRES"]
@@ -216,8 +222,20 @@ def test_token_counts_and_evaluations_follow_the_336_px_layout_and_the_papers_pr
             result = json.loads(
                 (workdir / f"results/eval/{run.model}/{run.mix}_seed{run.seed}/{benchmark}.json").read_text()
             )
-            assert result["n"] > 0 and result["protocol"]["answer_prefix"] == 'The best answer is "'
+            assert result["n"] > 0 and result["protocol"]["protocol"] == "official"
     comparison = (workdir / "results/comparison.md").read_text()
+    # the released checkpoint without a tower of its own: fetched with the CLIP it names, converted
+    # (a CPU job), evaluated under both protocols (GPU jobs), set against Table 1's Vicuna MLAN_v
+    sources = json.loads((workdir / "results/released/llava-mlan-v-vicuna-7b/sources.json").read_text())
+    assert sources["vision"]["repo"] == "openai/clip-vit-large-patch14-336"
+    report = json.loads((workdir / "results/released/llava-mlan-v-vicuna-7b/model/mlan_released.json").read_text())
+    assert report["vision_tower_from"] == "tower" and report["image_tokens"] == 576
+    released = (workdir / "results/released/comparison.md").read_text()
+    assert (
+        "## llava-mlan-v-vicuna-7b as vicuna MLAN_v" in released
+        and "| official (95 % interval) | in | clean" in released
+    )
+    assert "# The authors' released checkpoints" in comparison
     # every published cell is listed: 16 settings of Tables 1 and 5 (Llama 2: 11, Vicuna: 5) x
     # (9 benchmarks + 3 averages) + Table 2's 5 token counts; the thinned grid reproduces
     # Llama 2's Pretrain, 87.5 % and 0 %, Vicuna's Pretrain and 100 %, and one token count

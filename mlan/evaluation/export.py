@@ -1,7 +1,6 @@
 """The evaluation tasks materialized for the upstream command lines: ``lm_eval`` and
 ``lmms-eval`` with ``--include_path`` run them as they are and report the numbers of
-results/tables (accuracy in percent, POPE's F1; ScienceQA's headline is the mean of
-``mlan_scienceqa_text`` and ``mlan_scienceqa_image``)."""
+results/tables (accuracy in percent, POPE's F1; ScienceQA as the protocol scores it)."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ extraction and metrics): run the commands with this project installed or on PYTH
 
 Language benchmarks, on a model's language model alone (`snakemake results/export/<model>/<mix>/seed<seed>`):
 
-    lm_eval run --model hf --model_args pretrained=EXPORTED_LLM,add_bos_token=True \\
+    lm_eval run --model hf --model_args pretrained=EXPORTED_LLM,add_bos_token={bos} \\
         --include_path {folder}/lm_eval --tasks {lm_tasks} --batch_size {batch}
 
 Vision benchmarks, on the LLaVA folder (`results/models/<model>/<mix>/seed<seed>`), with
@@ -32,9 +31,16 @@ messages; the prompts carry their chat frame and `<image>`, so the template pass
     lmms-eval --model llava_hf --force_simple --model_args "pretrained=MODEL,chat_template={template}" \\
         --include_path {folder}/lmms_eval --tasks {lmms_tasks} --batch_size 1
 
-`accuracy` is in percent, as in results/tables; POPE's headline is `f1`; ScienceQA's is the
-mean of `mlan_scienceqa_text` and `mlan_scienceqa_image` accuracies.
+`accuracy` is in percent, as in results/tables; POPE's headline is `f1`; ScienceQA's is
+{scienceqa}. The stock `llava_hf` reads `<image>` as a token of its own, where the
+pipeline makes the ids as the LLaVA fork does (a word-start token after the image), so its
+image-task numbers can differ slightly from the evaluation files'.
 """
+
+SCIENCEQA = {
+    "pooled": "the accuracy over all its items (`mlan_scienceqa_text` and `mlan_scienceqa_image` pooled)",
+    "modality_mean": "the mean of the `mlan_scienceqa_text` and `mlan_scienceqa_image` accuracies",
+}
 
 
 def export_tasks(prompt_files: list[Path], images: Path, protocol: Protocol, out: Path) -> dict[str, list[str]]:
@@ -52,6 +58,8 @@ def export_tasks(prompt_files: list[Path], images: Path, protocol: Protocol, out
             lmms_tasks=",".join(written["lmms_eval"]),
             batch=protocol.batch_size,
             template=PASS_THROUGH_TEMPLATE,
+            bos=protocol.language_bos,
+            scienceqa=SCIENCEQA[protocol.scienceqa_score],
         )
     )
     return written

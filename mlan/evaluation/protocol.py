@@ -27,6 +27,7 @@ PRESETS = {
         "extraction": "official",  # each task's filters, then exact match
         "pope_unparsed": "excluded",  # a POPE reply neither yes nor no: not a false negative
         "scienceqa_score": "pooled",  # one accuracy over all 4,241 rows
+        "precision": "float16",  # the fork's builder loads LLaVA in fp16
     },
     "clean": {
         "prompts": "templates",
@@ -36,6 +37,7 @@ PRESETS = {
         "extraction": "mapped",
         "pope_unparsed": "as_no",
         "scienceqa_score": "modality_mean",
+        "precision": "bfloat16",
     },
 }
 CHOICES = {
@@ -46,6 +48,7 @@ CHOICES = {
     "extraction": ("official", "mapped"),
     "pope_unparsed": ("excluded", "as_no"),
     "scienceqa_score": ("pooled", "modality_mean"),
+    "precision": ("float16", "bfloat16", "float32"),
 }
 # What the official language tasks stop at (lm-eval adds the EOS); the official image
 # tasks set none: their regex filters cut the reply.
@@ -64,6 +67,7 @@ class Protocol:
     extraction: str = "mapped"
     pope_unparsed: str = "as_no"
     scienceqa_score: str = "modality_mean"
+    precision: str = "bfloat16"  # of the model on a GPU (a CPU computes in fp32)
     mode: str = "generate"  # or "loglikelihood" (language rows only)
     # read by the `templates` prompts and the `mapped` extraction only:
     answer_prefix: str = 'The best answer is "'

@@ -35,8 +35,8 @@ def evaluate(
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = load_model(model_dir).to(device)
-    if device == "cuda" and torch.cuda.is_bf16_supported():
-        model = model.to(torch.bfloat16)
+    if device == "cuda":
+        model = model.to(getattr(torch, protocol.precision))
     processor = AutoProcessor.from_pretrained(model_dir)
     benchmarks = read_benchmarks(prompt_files)
     by_harness = tasks_by_harness(benchmarks)
