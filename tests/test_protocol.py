@@ -57,7 +57,8 @@ def test_a_released_folder_that_does_not_exist_is_named_at_start_up(tmp_path):
     from conftest import ROOT
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["released"]["checkpoints"]["mine"] = {"source": str(tmp_path / "absent"), "compare_to": {"model": "llama2", "method": "mlan"}}  # fmt: skip
+    mine = {"source": str(tmp_path / "absent"), "compare_to": {"model": "llama2", "method": "mlan"}}
+    config["released"]["checkpoints"]["mine"] = mine
     with pytest.raises(ConfigError, match=r"released\.checkpoints\.mine\.source: the folder .*absent' does not exist"):
         Grid(config)
     config["released"]["checkpoints"].pop("mine")
