@@ -298,6 +298,14 @@ ERROR_BAR_INTERVALS = (
 )
 
 
+def template_instructions(wildcards):
+    """The prompt tables, for a protocol whose prompts are the templates (the official
+    prompts read none: an edit to them reruns no official prompt file)."""
+    if PROTOCOLS[wildcards.protocol]["prompts"] == "templates":
+        return [config["instructions"]]
+    return []
+
+
 def prompt_files(protocol):
     return [
         f"results/eval/prompts/{protocol}/{benchmark}.jsonl" for benchmark in BENCHMARKS

@@ -3,7 +3,7 @@ rule eval_prompts:
     MLAN templates, the frame, the image's place, what the official filters read."""
     input:
         records="results/data/{benchmark}.jsonl",
-        instructions=config["instructions"],
+        instructions=template_instructions,
         lib=library("scripts/eval_prompts.py"),
     output:
         "results/eval/prompts/{protocol}/{benchmark}.jsonl",

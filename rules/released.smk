@@ -2,8 +2,6 @@ rule toy_released:
     """A tiny random checkpoint in the authors' released layout (the embedded default's
     stand-in for theirs) and the CLIP tower its config names."""
     input:
-        corpus=expand("results/data/{name}.jsonl", name=TRAIN_DATASETS),
-        instructions=config["instructions"],
         lib=library("scripts/toy_released.py"),
     output:
         directory("results/released/{checkpoint}/toy"),

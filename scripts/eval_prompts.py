@@ -12,7 +12,7 @@ with rule_log(snakemake.log[0], "eval_prompts") as log:
     items = eval_items(
         snakemake.wildcards.benchmark,
         read_records(snakemake.input.records),
-        Instructions.load(snakemake.input.instructions),
+        Instructions.load(snakemake.input.instructions[0]) if snakemake.input.instructions else None,
         protocol,
     )
     with atomic_open(snakemake.output[0]) as handle:

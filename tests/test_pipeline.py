@@ -260,8 +260,11 @@ def test_rerun_has_nothing_to_do(default_run):
 
 def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
     with edited(default_run / "config/instructions.yaml"):
+        # the clean protocol's prompt files (its templates) and what reads them: every run's
+        # evaluation and the released checkpoint's clean one; the official prompts read no template
         expected = {"mixture": 9, "count_tokens": 9, "finetune": 9, "eval_prompts": 9, "evaluate": 10, "all": 1}
-        expected |= {"training_curves": 1, "cost": 1}
+        expected |= {"training_curves": 1, "cost": 1, "evaluate_released": 1, "released_scores": 1}
+        expected |= {"released_comparison": 1}
         # every score changes (and the intervals and paired tests with them); Figure 8 (the data's questions) does not
         expected |= (
             {"run_scores": 10, "scores": 1, "comparison": 1, "intervals": 1, "significance": 1}

@@ -20,7 +20,7 @@ import yaml
 from conftest import copy_workflow, result_digests, snakemake
 from safetensors.torch import load_file
 
-from mlan.training.checkpoints import check_checkpoint
+from mlan.training.checkpoints import FINGERPRINT, check_checkpoint
 
 # the finished default run is one per worker: every test reading it runs on the same one
 pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("default_run")]
@@ -90,7 +90,10 @@ def interrupted(tmp_path_factory, default_run):
     # Ctrl-C: SIGINT to Snakemake and its jobs (a plain SIGTERM to Snakemake only makes it
     # finish the running jobs and start no more). Training has a periodic checkpoint.
     first = start(workdir, TARGET)
-    saved = lambda: any(check_checkpoint(path) is None for path in checkpoints.glob("checkpoint-*"))  # noqa: E731
+    # complete means stamped too: the fingerprint is written last (a kill before it leaves no checkpoint to resume)
+    saved = lambda: any(  # noqa: E731
+        check_checkpoint(path) is None and (path / FINGERPRINT).is_file() for path in checkpoints.glob("checkpoint-*")
+    )
     wait_for(saved, first, "a complete finetuning checkpoint")
     os.killpg(first.pid, signal.SIGINT)
     first.wait(timeout=300)

@@ -335,3 +335,8 @@ def test_zero3_resumed_after_a_vision_step_equals_the_uninterrupted_run(world, t
     norms = [[row["grad_norm"] for row in step_log(tmp_path / name)] for name in ("whole", "resumed")]
     assert norms[0] == pytest.approx(norms[1], rel=1e-6)
     assert changed(weights(tmp_path / "whole"), weights(tmp_path / "resumed")) == set()
+    # the summary's loss is the whole run's, not the steps after the resume only
+    losses = [
+        json.loads((tmp_path / name / "train_summary.json").read_text())["final_loss"] for name in ("whole", "resumed")
+    ]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)

@@ -53,7 +53,12 @@ def template_context(human: str, image: bool, protocol: Protocol) -> str:
     raise ValueError(f"evaluation.language_frame: unknown frame '{protocol.language_frame}'")
 
 
-def eval_items(benchmark: str, records: list[Record], instructions: Instructions, protocol: Protocol) -> list[dict]:
+def eval_items(
+    benchmark: str, records: list[Record], instructions: Instructions | None, protocol: Protocol
+) -> list[dict]:
+    """The items of one benchmark; ``instructions`` (the prompt tables) only for the templates."""
+    if protocol.prompts == "templates" and instructions is None:
+        raise ValueError("the templates prompts need the instructions file")
     rng = random.Random(f"{protocol.seed}/eval/{benchmark}")
     chosen = records[: protocol.limit] if protocol.limit else records
     items = []

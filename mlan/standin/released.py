@@ -80,13 +80,19 @@ def save_released(
     return folder
 
 
-def toy_released(out: str | Path, texts: list[str], seed: int, vocab_size: int = 600) -> Path:
+def toy_released(out: str | Path, seed: int, vocab_size: int = 300) -> Path:
     """The embedded default's released checkpoint: ``out/checkpoint`` (tiny, the tower held
-    in it) and ``out/vision`` (the tiny CLIP it names), at the tiny model's image size."""
+    in it) and ``out/vision`` (the tiny CLIP it names), at the tiny model's image size. Like
+    weights trained elsewhere it depends on nothing of the run: its tokenizer learns the
+    chat frame and the official prompts' words (bytes cover the rest)."""
+    from mlan.data.conversation import VICUNA_SYSTEM
+    from mlan.evaluation import official_prompts as prompts
     from mlan.standin.weights import LLAMA_SIZES, save_clip, train_sentencepiece
 
     out = Path(out)
     tower = save_clip(out / "vision", seed, image_size=32, patch_size=8)
-    model = train_sentencepiece(texts, vocab_size)
+    texts = [VICUNA_SYSTEM, "USER: ASSISTANT: User: Assistant: Context: Question:", prompts.YES_NO, prompts.SHORT]
+    texts += [prompts.MC, prompts.LANGUAGE_MC, prompts.IMAGE_PREFIX, prompts.SCIENCEQA_PREFIX]
+    model = train_sentencepiece(texts * 4, vocab_size)
     save_released(out / "checkpoint", model, tower, "openai/clip-vit-large-patch14-336", seed, LLAMA_SIZES, True)
     return out

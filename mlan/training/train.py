@@ -179,6 +179,14 @@ def train(
     leave_process_group(wait=True)
 
 
+def mean_logged_loss(checkpoints: str | Path) -> float:
+    """The training loss averaged over every step of the run, from the step log kept across
+    attempts (the Trainer's own average covers only the steps since a resume)."""
+    with open(Path(checkpoints) / "train_log.jsonl") as handle:
+        losses = [json.loads(line)["loss"] for line in handle if line.strip()]
+    return sum(losses) / len(losses)
+
+
 def run_summary(
     stage: Stage,
     settings: Settings,
@@ -197,7 +205,7 @@ def run_summary(
         "instances": instances,
         "steps": trainer.state.global_step,
         "epochs": settings.epochs,
-        "final_loss": result.training_loss,
+        "final_loss": mean_logged_loss(trainer.args.output_dir),
         "samples_seen": counter.samples,
         "tokens_seen": counter.tokens,
         "padding_tokens": counter.padding,
