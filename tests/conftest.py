@@ -1,11 +1,14 @@
 import json
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the benchmarks' shared builders (benchmarks/toy_learning.py)
+    sys.path.insert(0, str(ROOT))
 
 # Nothing under test may reach a hub.
 for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):

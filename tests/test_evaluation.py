@@ -84,9 +84,10 @@ def test_the_protocol_sets_budgets_per_benchmark_and_the_language_frame(tmp_path
     assert template_context("Q?", True, protocol).endswith('USER: <image>\nQ? ASSISTANT: The best answer is "')
     before = Protocol(image_placement="before_system")
     assert template_context("Q?", True, before).startswith("<image>\nA chat between")
+    tasks = {"lm_eval": {"mlan_scienceqa_text": [], "mlan_race": []}, "lmms_eval": {"mlan_pope": []}}
     for harness, task, budget in (("lmms_eval", "mlan_pope", 4), ("lm_eval", "mlan_scienceqa_text", 8),
                                   ("lm_eval", "mlan_race", 20)):  # fmt: skip
-        materialize(harness, tmp_path / harness, {}, protocol, tmp_path)
+        materialize(harness, tmp_path / harness, tasks[harness], protocol, tmp_path)
         settings = (tmp_path / harness / f"_generate_{task}.yaml").read_text()
         assert f"max_{'gen_toks' if harness == 'lm_eval' else 'new_tokens'}: {budget}\n" in settings
         assert f"include: _generate_{task}.yaml" in (tmp_path / harness / f"{task}.yaml").read_text()

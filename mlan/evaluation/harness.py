@@ -41,8 +41,14 @@ def tasks_by_harness(benchmarks: dict[str, list[dict]]) -> dict[str, dict[str, l
 
 
 def materialize(harness: str, folder: Path, items_by_task: dict[str, list[dict]], protocol: Protocol, images: Path):
-    """Copy the harness's task folder, fill in paths and protocol, write each task's data."""
+    """Copy the harness's task folder, fill in paths and protocol, write each task's data.
+    A task is ``_task.yaml`` under its name unless the folder has a file of its own for it
+    (POPE's, for its metrics); any benchmark's items can be run so."""
     shutil.copytree(TASKS / harness, folder, dirs_exist_ok=True)
+    template = (folder / "_task.yaml").read_text()
+    for task in items_by_task:
+        if not (folder / f"{task}.yaml").exists():
+            (folder / f"{task}.yaml").write_text(template.replace("@TASK@", task))
     generate = (folder / "_generate.yaml").read_text()
     likelihood = protocol.mode == "loglikelihood" and harness == "lm_eval"
     for path in folder.glob("mlan_*.yaml"):
@@ -55,7 +61,8 @@ def materialize(harness: str, folder: Path, items_by_task: dict[str, list[dict]]
         path.write_text(text)
     for path in folder.glob("_*.yaml"):
         path.write_text(path.read_text().replace("@STOP@", json.dumps(protocol.stop_strings(harness))))
-    (folder / "_generate.yaml").unlink()
+    for name in ("_generate.yaml", "_task.yaml"):
+        (folder / name).unlink()
     (folder / "protocol.json").write_text(json.dumps(protocol.settings()))
     for task, items in items_by_task.items():
         with open(folder / f"{task}.jsonl", "w", encoding="utf-8") as handle:

@@ -49,6 +49,23 @@ def random_scene(rng: random.Random, max_items: int = 3) -> list[Item]:
     return items
 
 
+def one_shape(rng: random.Random) -> list[Item]:
+    """A scene of a single shape: what it is and its colour are all there is to see."""
+    return [Item(rng.choice(SHAPES), rng.choice(COLORS))]
+
+
+# Open questions about a scene that only the image answers, worded alike in every toy set
+# that asks them (VQAv2 teaches them, GQA and RealWorldQA test them): (question, answer).
+def look(kind: str, items: list[Item]) -> tuple[str, str]:
+    if kind == "color":  # a one-shape scene
+        return "What color is the shape?", items[0].color
+    if kind == "shape":
+        return "What shape is in the image?", items[0].shape
+    if kind == "count":
+        return "How many shapes are there?", str(len(items))
+    raise ValueError(f"no question of kind '{kind}'")
+
+
 def render(items: list[Item], size: int = 48, image_format: str = "PNG") -> bytes:
     """Draw the items left to right on a grey canvas; deterministic bytes."""
     canvas = Image.new("RGB", (size, size), BACKGROUND)

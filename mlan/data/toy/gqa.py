@@ -1,12 +1,13 @@
-"""Toy GQA: several questions per scene (a colour, an existence check, a left/right
-choice), with questions and images in two configs joined by ``imageId`` as on lmms-lab/GQA."""
+"""Toy GQA: questions on scenes (a one-shape scene's colour or kind, worded as toy VQAv2
+asks them; an existence check; a left/right choice on a scene of several shapes), with
+questions and images in two configs joined by ``imageId`` as on lmms-lab/GQA."""
 
 import random
 from pathlib import Path
 
 import datasets
 
-from mlan.data.toy.common import COLORS, SHAPES, Item, image_cell, random_scene, render, write_parquet
+from mlan.data.toy.common import COLORS, SHAPES, Item, image_cell, look, one_shape, random_scene, render, write_parquet
 
 QUESTION_FEATURES = datasets.Features(
     {
@@ -22,15 +23,13 @@ QUESTION_FEATURES = datasets.Features(
 IMAGE_FEATURES = datasets.Features({"id": datasets.Value("string"), "image": datasets.Image()})
 
 
-def ask(rng: random.Random, items: list[Item]) -> tuple[str, str, str, tuple[str, str, str]]:
+def ask(rng: random.Random, items: list[Item], kind: str) -> tuple[str, str, str, tuple[str, str, str]]:
     """(question, answer, full answer, (structural, semantic, detailed) types) for one scene."""
+    if kind in ("color", "shape"):
+        question, answer = look(kind, items)
+        full = f"The shape is {answer}." if kind == "color" else f"It is a {answer}."
+        return question, answer, full, ("query", "attr", f"{kind}Query")
     shapes = [item.shape for item in items]
-    unique = [item for item in items if shapes.count(item.shape) == 1]
-    kind = rng.choice(("color", "exist", "choose"))
-    if kind == "color" and unique:
-        item = rng.choice(unique)
-        full = f"The {item.shape} is {item.color}."
-        return f"What color is the {item.shape}?", item.color, full, ("query", "attr", "colorQuery")
     if kind == "choose" and len(set(shapes)) > 1:
         left = shapes[0]
         first, second = rng.sample([left, rng.choice([shape for shape in shapes if shape != left])], 2)
@@ -45,17 +44,20 @@ def ask(rng: random.Random, items: list[Item]) -> tuple[str, str, str, tuple[str
     return f"Is there {thing}?", "no", f"No, there is no {item.color} {item.shape}.", ("verify", "obj", "existAttr")
 
 
+KINDS = ("color", "shape", "color", "exist", "color", "choose")  # one scene each; half colour queries
+
+
 def generate(root: Path, rows: int, seed: int) -> None:
     rng = random.Random(seed)
-    scenes = [random_scene(rng) for _ in range(max(1, (rows + 2) // 3))]  # about three questions each
-    image_ids = [f"n{seed % 1000:03d}{number:05d}" for number in range(len(scenes))]
+    kinds = [KINDS[index % len(KINDS)] for index in range(rows)]
+    scenes = [one_shape(rng) if kind in ("color", "shape") else random_scene(rng) for kind in kinds]
+    image_ids = [f"n{seed % 1000:03d}{number:05d}" for number in range(rows)]
     images = {"id": image_ids, "image": [image_cell(render(items)) for items in scenes]}
     questions = {name: [] for name in QUESTION_FEATURES}
-    for index in range(rows):
-        number = index % len(scenes)
-        question, answer, full, types = ask(rng, scenes[number])
+    for index, (kind, items) in enumerate(zip(kinds, scenes, strict=True)):
+        question, answer, full, types = ask(rng, items, kind)
         questions["id"].append(str(20000000 + index))
-        questions["imageId"].append(image_ids[number])
+        questions["imageId"].append(image_ids[index])
         questions["question"].append(question)
         questions["answer"].append(answer)
         questions["fullAnswer"].append(full)

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import datasets
 
-from mlan.data.toy.common import COLORS, SHAPES, Item, image_cell, pick_options, random_scene, render, write_parquet
+from mlan.data.toy.common import (
+    COLORS,
+    SHAPES,
+    Item,
+    image_cell,
+    look,
+    pick_options,
+    random_scene,
+    render,
+    write_parquet,
+)
 
 FEATURES = datasets.Features(
     {"image": datasets.Image(), "question": datasets.Value("string"), "answer": datasets.Value("string")}
@@ -22,8 +32,9 @@ def ask(rng: random.Random, items: list[Item], index: int) -> tuple[str, str]:
         options, correct = pick_options(rng, items[0].shape, SHAPES, 3)
         lines = [f"{'ABC'[i]}. The {option}" for i, option in enumerate(options)]
         return "\n".join(["Which shape is on the left?", *lines, LETTER_ONLY]), "ABC"[correct]
-    if kind == 1:
-        return f"How many shapes are in the image?\n{ONE_WORD}", str(len(items))
+    if kind == 1:  # worded as toy VQAv2 asks it
+        question, answer = look("count", items)
+        return f"{question}\n{ONE_WORD}", answer
     missing = [Item(shape, color) for shape in SHAPES for color in COLORS if Item(shape, color) not in items]
     present = index % 6 == 2  # every other yes/no question: yes and no equally often
     item = rng.choice(items) if present else rng.choice(missing)

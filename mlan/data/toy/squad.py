@@ -1,4 +1,6 @@
-"""Toy SQuAD: a short story; the question asks for the colour of one object in it."""
+"""Toy SQuAD: a two-sentence story (where someone went, what colour a thing was); the
+question asks for the colour, which only the story tells, and which the answer copies from
+it (its one colour word)."""
 
 import random
 from pathlib import Path
@@ -25,18 +27,12 @@ def generate(root: Path, rows: int, seed: int) -> None:
     rng = random.Random(seed)
     columns = {name: [] for name in FEATURES}
     for index in range(rows):
-        name, place = rng.choice(NAMES), rng.choice(PLACES)
-        things = rng.sample(OBJECTS, 3)
-        colors = [rng.choice(COLORS) for _ in things]
-        context = f"{name} went to the {place}. " + " ".join(
-            f"The {thing} was {color}." for thing, color in zip(things, colors, strict=True)
-        )
-        target = rng.randrange(3)
-        answer = colors[target]
+        name, place, thing, color = rng.choice(NAMES), rng.choice(PLACES), rng.choice(OBJECTS), rng.choice(COLORS)
+        context = f"{name} went to the {place}. The {thing} was {color}."
+        question, answer, before = f"What color was the {thing}?", color, f"The {thing} was "
         columns["id"].append(f"toy-squad-{index:05d}")
         columns["title"].append(place.capitalize())
         columns["context"].append(context)
-        columns["question"].append(f"What color was the {things[target]}?")
-        start = context.index(f"The {things[target]} was {answer}") + len(f"The {things[target]} was ")
-        columns["answers"].append({"text": [answer], "answer_start": [start]})
+        columns["question"].append(question)
+        columns["answers"].append({"text": [answer], "answer_start": [context.index(before) + len(before)]})
     write_parquet(Path(root) / "plain_text" / "train-00000-of-00001.parquet", columns, FEATURES)

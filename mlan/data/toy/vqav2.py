@@ -1,12 +1,13 @@
-"""Toy VQAv2: open questions a model can answer only by looking (a colour, a count, the
-leftmost shape), in the schema of Multimodal-Fatima/VQAv2_train."""
+"""Toy VQAv2: open questions a model can answer only by looking (the colour or the kind of
+a scene's one shape, how many shapes a scene has), in the schema of
+Multimodal-Fatima/VQAv2_train; GQA and RealWorldQA's toys ask the same (``common.look``)."""
 
 import random
 from pathlib import Path
 
 import datasets
 
-from mlan.data.toy.common import image_cell, random_scene, render, write_parquet
+from mlan.data.toy.common import image_cell, look, one_shape, random_scene, render, write_parquet
 
 FEATURES = datasets.Features(
     {
@@ -22,25 +23,17 @@ FEATURES = datasets.Features(
 )
 
 
-def ask(rng: random.Random, items) -> tuple[str, str, str, str]:
-    """(question_type, question, answer, answer_type) for one scene."""
-    shapes = [item.shape for item in items]
-    unique = [item for item in items if shapes.count(item.shape) == 1]
-    kind = rng.choice(("color", "count", "left"))
-    if kind == "color" and unique:
-        item = rng.choice(unique)
-        return "what color is the", f"What color is the {item.shape}?", item.color, "other"
-    if kind == "left":
-        return "what", "What shape is on the left?", items[0].shape, "other"
-    return "how many", "How many shapes are there?", str(len(items)), "number"
+QUESTION_TYPES = {"color": ("what color is the", "other"), "shape": ("what", "other"), "count": ("how many", "number")}
 
 
 def generate(root: Path, rows: int, seed: int) -> None:
     rng = random.Random(seed)
     columns = {name: [] for name in FEATURES}
     for index in range(rows):
-        items = random_scene(rng)
-        question_type, question, answer, answer_type = ask(rng, items)
+        kind = ("color", "shape", "count")[index % 3]
+        items = random_scene(rng) if kind == "count" else one_shape(rng)
+        question, answer = look(kind, items)
+        question_type, answer_type = QUESTION_TYPES[kind]
         columns["question_type"].append(question_type)
         columns["multiple_choice_answer"].append(answer)
         columns["answers"].append([answer] * 10)  # ten annotators, all agreeing
