@@ -158,7 +158,9 @@ def architecture(wildcards):
     its recipes, so a changed ratio rebuilds neither)."""
     spec = config["models"][wildcards.model]
     return {
-        key: spec[key] for key in ("llm", "vision", "image_aspect_ratio") if key in spec
+        key: spec[key]
+        for key in ("llm", "vision", "image_aspect_ratio", "projector")
+        if key in spec
     }
 
 

@@ -21,6 +21,54 @@ for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+TRANSFORMERS_4 = "transformers==4.57.6"
+TRANSFORMERS_4_LOAD = (
+    "import sys, torch, transformers\n"
+    "from transformers import AutoTokenizer, LlavaForConditionalGeneration\n"
+    "assert transformers.__version__.startswith('4.'), transformers.__version__\n"
+    "m, info = LlavaForConditionalGeneration.from_pretrained(\n"
+    "    sys.argv[1], torch_dtype=torch.float32, output_loading_info=True)\n"
+    "assert not any(info.values()), info\n"
+    "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
+    "assert t.pad_token == sys.argv[4] and t.convert_tokens_to_ids('<image>') == m.config.image_token_index\n"
+    "x = torch.load(sys.argv[2])\n"
+    "with torch.no_grad(): torch.save(m(input_ids=x['ids'], pixel_values=x['pixels']).logits, sys.argv[3])\n"
+)  # fmt: skip
+needs_transformers_4 = pytest.mark.skipif(
+    os.environ.get("MLAN_TEST_TRANSFORMERS4") != "1", reason="installs transformers 4.x in a side venv (~1 min)"
+)
+
+
+@pytest.fixture(scope="session")
+def transformers_4(tmp_path_factory):
+    """A venv with transformers 4.57 (and the tokenizers and huggingface_hub it needs) that
+    borrows torch from this one: ``MLAN_TEST_TRANSFORMERS4=1`` runs the tests using it."""
+    import subprocess
+
+    venv = tmp_path_factory.mktemp("tf4") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    packages = [TRANSFORMERS_4, "tokenizers<0.23", "huggingface_hub<1.0"]
+    subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
+    ours = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    theirs = next((venv / "lib").glob("python3*/site-packages"))
+    (theirs / "zz_borrow.pth").write_text(str(ours) + "\n")  # after their own packages
+    return python
+
+
+def transformers_4_logits(python: Path, folder: Path, ids, pixels, pad_token: str, scratch: Path):
+    """The logits transformers 4.x computes with the LLaVA saved in ``folder`` (its load must
+    report nothing missing, unexpected or mismatched)."""
+    import subprocess
+
+    import torch
+
+    torch.save({"ids": ids, "pixels": pixels}, scratch / "inputs.pt")
+    arguments = [folder, scratch / "inputs.pt", scratch / "out.pt", pad_token]
+    subprocess.run([python, "-c", TRANSFORMERS_4_LOAD, *arguments], check=True, cwd=ROOT)
+    return torch.load(scratch / "out.pt")
+
+
 @pytest.fixture(scope="session")
 def instructions():
     from mlan.data.templates import Instructions

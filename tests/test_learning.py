@@ -59,7 +59,11 @@ def test_the_loss_on_answers_only_trains_otherwise_than_on_every_token(toy, read
     records = read_records(toy / "data" / "held-squad.jsonl")
     answers = scored(toy, reader, "squad", records)
     original = conversation_module.vicuna_v1
-    monkeypatch.setitem(conversation_module.TEMPLATES, "vicuna_v1", lambda turns: (original(turns)[0], [(0, 10**6)]))
+    monkeypatch.setitem(
+        conversation_module.TEMPLATES,
+        "vicuna_v1",
+        lambda turns, end_of_turn: (original(turns, end_of_turn)[0], [(0, 10**6)]),
+    )
     every = scored(toy, finetune(toy, "every", "squad", 6000, 2), "squad", records)
     assert abs(every - answers) >= 20, (answers, every)
 

@@ -197,7 +197,7 @@ def test_official_training_layout_equals_the_official_data_code(dataset, trainin
     for turns, case in zip(training_conversations[dataset], TRAINING[dataset], strict=True):
         assert turns[0]["value"] == case["human"]
         assert turns[1]["value"] == case["gpt"]
-        assert vicuna_v1(turns)[0] == case["prompt"]
+        assert vicuna_v1(turns, "</s>")[0] == case["prompt"]
 
 
 @pytest.mark.parametrize("layout", ["llama2", "vicuna"])
@@ -206,7 +206,7 @@ def test_training_token_ids_and_labels_equal_the_fork(dataset, layout, tokenizer
     _, with_image_token = tokenizers[layout]
     image = with_image_token.convert_tokens_to_ids(IMAGE_TOKEN)
     for turns, case in zip(training_conversations[dataset], TRAINING[dataset], strict=True):
-        ids, labels = encode(*vicuna_v1(turns), with_image_token, 1, None)
+        ids, labels = encode(*vicuna_v1(turns, "</s>"), with_image_token, 1, None)
         assert ids == [image if i == PLACEHOLDER else i for i in case["input_ids"]]
         assert labels == [image if i == PLACEHOLDER else i for i in case["labels"]]
 

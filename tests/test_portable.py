@@ -4,13 +4,11 @@ class both know), and the language model exports alone with identical logits."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import needs_transformers_4, transformers_4_logits
 
 from mlan.training.portable import export_language_model, make_portable
 
@@ -103,36 +101,9 @@ def test_the_language_model_exports_alone_with_identical_logits(portable, tmp_pa
     assert torch.equal(alone, logits(portable, ids))
 
 
-TRANSFORMERS_4 = "transformers==4.57.6"
-
-
-@pytest.mark.skipif(
-    os.environ.get("MLAN_TEST_TRANSFORMERS4") != "1", reason="installs transformers 4.x in a side venv (~1 min)"
-)
-def test_a_transformers_4_install_loads_the_model_with_identical_logits(portable, tmp_path):
-    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/test_portable.py: transformers 4.57 (with the
-    tokenizers and huggingface_hub it needs) in a venv that borrows torch from this one."""
-    venv = tmp_path / "tf4"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    packages = [TRANSFORMERS_4, "tokenizers<0.23", "huggingface_hub<1.0"]
-    subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
-    ours = next(Path(p) for p in sys.path if p.endswith("site-packages"))
-    theirs = next((venv / "lib").glob("python3*/site-packages"))
-    (theirs / "zz_borrow.pth").write_text(str(ours) + "\n")  # after their own packages
+@needs_transformers_4
+def test_a_transformers_4_install_loads_the_model_with_identical_logits(portable, transformers_4, tmp_path):
+    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/test_portable.py"""
     ids, pixels = inputs(portable)
-    torch.save({"ids": ids, "pixels": pixels}, tmp_path / "inputs.pt")
-    script = (
-        "import sys, torch, transformers\n"
-        "from transformers import AutoTokenizer, LlavaForConditionalGeneration\n"
-        "assert transformers.__version__.startswith('4.'), transformers.__version__\n"
-        "m, info = LlavaForConditionalGeneration.from_pretrained(\n"
-        "    sys.argv[1], torch_dtype=torch.float32, output_loading_info=True)\n"
-        "assert not any(info.values()), info\n"
-        "t = AutoTokenizer.from_pretrained(sys.argv[1])\n"
-        "assert t.pad_token == '<pad>' and t.convert_tokens_to_ids('<image>') == m.config.image_token_index\n"
-        "x = torch.load(sys.argv[2])\n"
-        "with torch.no_grad(): torch.save(m(input_ids=x['ids'], pixel_values=x['pixels']).logits, sys.argv[3])\n"
-    )  # fmt: skip
-    subprocess.run([python, "-c", script, portable, tmp_path / "inputs.pt", tmp_path / "out.pt"], check=True, cwd=ROOT)
-    assert torch.equal(torch.load(tmp_path / "out.pt"), logits(portable, ids, pixels))
+    theirs = transformers_4_logits(transformers_4, portable, ids, pixels, "<pad>", tmp_path)
+    assert torch.equal(theirs, logits(portable, ids, pixels))

@@ -17,14 +17,16 @@ def test_clip_l14_336_gives_576_image_tokens():
 
 
 def test_vicuna_v1_text_and_loss_span():
-    text, spans = vicuna_v1(TURNS)
+    text, spans = vicuna_v1(TURNS, "</s>")
     assert text == f"{VICUNA_SYSTEM} USER: <image>\nWhat color? ASSISTANT: Overall, the direct answer is: red</s>"
     # the span holds the space before the answer: the fork labels every token after "ASSISTANT:"
     assert [text[a:b] for a, b in spans] == [" Overall, the direct answer is: red</s>"]
 
 
 def test_plain_template_keeps_only_the_caption():
-    text, spans = plain([{"from": "human", "value": "Describe.\n<image>"}, {"from": "gpt", "value": "a red circle"}])
+    text, spans = plain(
+        [{"from": "human", "value": "Describe.\n<image>"}, {"from": "gpt", "value": "a red circle"}], "</s>"
+    )
     assert text == "<image>a red circle\n"
     assert [text[a:b] for a, b in spans] == ["a red circle\n"]
 
@@ -38,8 +40,8 @@ def test_counts_are_tokenizer_lengths_plus_image_tokens(tokenizer):
     text_only = {"conversations": [{"from": "human", "value": "What color?"}, {"from": "gpt", "value": "red"}]}
     with_image = {"conversations": TURNS, "image": "x/1.png"}
     counts = count_tokens([text_only, with_image], tokenizer, tokens_per_image=576)
-    expected_text = len(tokenizer(vicuna_v1(text_only["conversations"])[0]).input_ids)
-    expected_vision = len(tokenizer(vicuna_v1(TURNS)[0].replace("<image>", "")).input_ids)
+    expected_text = len(tokenizer(vicuna_v1(text_only["conversations"], "</s>")[0]).input_ids)
+    expected_vision = len(tokenizer(vicuna_v1(TURNS, "</s>")[0].replace("<image>", "")).input_ids)
     assert counts["text_tokens_by_modality"] == {"language": expected_text, "vision": expected_vision}
     assert counts["images"] == 1 and counts["image_tokens"] == 576
     assert counts["total_tokens"] == expected_text + expected_vision + 576

@@ -58,7 +58,7 @@ def supervised(tokenizer, ids, labels):
 
 def test_only_the_answer_and_eos_carry_loss(tokenizer):
     turns = [{"from": "human", "value": "Is it red?"}, {"from": "gpt", "value": "In short, the direct answer is: yes"}]
-    ids, labels = encode(*vicuna_v1(turns), tokenizer, image_tokens=3, max_length=512)
+    ids, labels = encode(*vicuna_v1(turns, "</s>"), tokenizer, image_tokens=3, max_length=512)
     tokens = tokenizer.convert_ids_to_tokens(ids)
     assert tokens[0] == "<s>"
     assert tokens[-18:] == [
@@ -104,13 +104,13 @@ def test_every_answer_of_a_multi_turn_conversation_and_no_question(tokenizer):
         {"from": "human", "value": "Is it blue?"},
         {"from": "gpt", "value": "no"},
     ]
-    ids, labels = encode(*vicuna_v1(turns), tokenizer, image_tokens=3, max_length=512)
+    ids, labels = encode(*vicuna_v1(turns, "</s>"), tokenizer, image_tokens=3, max_length=512)
     assert supervised(tokenizer, ids, labels) == ["yes", "</s>", "no", "</s>"]
 
 
 def test_image_placeholder_is_expanded_and_masked(tokenizer):
     turns = [{"from": "human", "value": "<image>\nIs it red?"}, {"from": "gpt", "value": "yes"}]
-    ids, labels = encode(*vicuna_v1(turns), tokenizer, image_tokens=3, max_length=512)
+    ids, labels = encode(*vicuna_v1(turns, "</s>"), tokenizer, image_tokens=3, max_length=512)
     tokens = tokenizer.convert_ids_to_tokens(ids)
     assert tokens.count("<image>") == 3
     start = tokens.index("<image>")
@@ -121,7 +121,7 @@ def test_image_placeholder_is_expanded_and_masked(tokenizer):
 
 def test_pretraining_supervises_the_caption_only(tokenizer):
     turns = [{"from": "human", "value": "Is it red?\n<image>"}, {"from": "gpt", "value": "a red circle"}]
-    ids, labels = encode(*plain(turns), tokenizer, image_tokens=2, max_length=512)
+    ids, labels = encode(*plain(turns, "</s>"), tokenizer, image_tokens=2, max_length=512)
     assert tokenizer.convert_ids_to_tokens(ids) == ["<s>", "<image>", "<image>", "a", "red", "circle"]
     assert supervised(tokenizer, ids, labels) == ["a", "red", "circle"]
 

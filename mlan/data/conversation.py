@@ -12,27 +12,28 @@ VICUNA_SYSTEM = (
     "A chat between a curious user and an artificial intelligence assistant. "
     "The assistant gives helpful, detailed, and polite answers to the user's questions."
 )
-EOS = "</s>"
 
 
-def vicuna_v1(turns: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
-    """``SYSTEM USER: q ASSISTANT: a</s>USER: ...``; loss spans cover each answer, the space
-    before it and its ``</s>``: the fork labels every token after those of "ASSISTANT:",
-    so a word-start token of its own before the answer learns too."""
+def vicuna_v1(turns: list[dict[str, str]], end_of_turn: str) -> tuple[str, list[tuple[int, int]]]:
+    """``SYSTEM USER: q ASSISTANT: a</s>USER: ...``, each answer closed by ``end_of_turn``
+    (the LLM tokenizer's EOS: ``</s>`` for the paper's models,
+    ``mlan.training.backbone.end_of_turn``); loss spans cover each answer, the space before
+    it and its end of turn: the fork labels every token after those of "ASSISTANT:", so a
+    word-start token of its own before the answer learns too."""
     text, spans = VICUNA_SYSTEM + " ", []
     for turn in turns:
         if turn["from"] == "human":
             text += f"USER: {turn['value']} ASSISTANT:"
         else:
             start = len(text)
-            text += " " + turn["value"] + EOS
+            text += " " + turn["value"] + end_of_turn
             spans.append((start, len(text)))
     return text, spans
 
 
-def plain(turns: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+def plain(turns: list[dict[str, str]], end_of_turn: str) -> tuple[str, list[tuple[int, int]]]:
     """Pretraining as LLaVA: the image, the caption and a newline; only the caption and the
-    newline carry loss (the instruction is not shown)."""
+    newline carry loss (the instruction is not shown; no end of turn)."""
     caption = next(turn["value"] for turn in turns if turn["from"] == "gpt")
     return IMAGE_TOKEN + caption + "\n", [(len(IMAGE_TOKEN), len(IMAGE_TOKEN) + len(caption) + 1)]
 

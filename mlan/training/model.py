@@ -1,6 +1,7 @@
-"""Assembling the LLaVA-1.5 architecture the paper trains: a CLIP vision tower (penultimate
-layer, CLS dropped), a Linear-GELU-Linear projector and a Llama-family LLM, as a Hugging
-Face ``LlavaForConditionalGeneration``, and getting it ready for a training stage
+"""Assembling the LLaVA-1.5 architecture the paper trains: a vision tower (CLIP in the paper:
+penultimate layer, CLS dropped; or SigLIP, ``mlan.training.backbone``), a Linear-GELU-Linear
+projector and an LLM (Llama 2 in the paper; Mistral, Qwen2, Llama 3), as a Hugging Face
+``LlavaForConditionalGeneration``, and getting it ready for a training stage
 (``prepare_model``)."""
 
 from __future__ import annotations
@@ -14,21 +15,33 @@ import torch
 
 from mlan.cpu_math import initialize_vector_math
 from mlan.errors import SourceError
-from mlan.training.weights import load_pretrained, load_weights
+from mlan.training.backbone import (
+    DEFAULT_FEATURE_LAYER,
+    TOWERS,
+    Tower,
+    check_backbone,
+    feature_layer,
+    tower,
+    vision_config,
+)
+from mlan.training.backbone import text_config as backbone_text_config
+from mlan.training.weights import load_weights
 
 if TYPE_CHECKING:
     from mlan.training.stages import Stage
 
 
-def llava_config(vision_config, text_config, tokenizer):
+def llava_config(
+    vision_config, text_config, tokenizer, family: Tower = TOWERS["clip"], feature_layer: int = DEFAULT_FEATURE_LAYER
+):
     from transformers import LlavaConfig
 
     config = LlavaConfig(
         vision_config=vision_config,
         text_config=text_config,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-        vision_feature_layer=-2,
-        vision_feature_select_strategy="default",  # drop CLS: 576 tokens at 336 px
+        vision_feature_layer=feature_layer,
+        vision_feature_select_strategy=family.select_strategy,  # CLIP: drop CLS, 576 tokens at 336 px
         projector_hidden_act="gelu",
         image_seq_length=(vision_config.image_size // vision_config.patch_size) ** 2,
     )
@@ -40,25 +53,17 @@ def llava_config(vision_config, text_config, tokenizer):
 def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     """The untrained assembly: pretrained (or, for tiny configs, seeded random) LLM and
     vision tower, a freshly initialized projector, embeddings sized for the added tokens."""
-    from transformers import (
-        AutoModelForCausalLM,
-        CLIPVisionConfig,
-        CLIPVisionModel,
-        LlamaConfig,
-        LlavaForConditionalGeneration,
-    )
+    from transformers import AutoModelForCausalLM, LlavaForConditionalGeneration
 
     llm, vision = spec["llm"], spec["vision"]
-    vision_config = (
-        CLIPVisionConfig(**vision["config"])
-        if "config" in vision
-        else load_pretrained("vision config", CLIPVisionConfig.from_pretrained, vision, model, "vision")
-    )
+    check_backbone(model, spec)
+    family = tower(model, vision)
+    vision_settings = vision_config(model, vision, family)
     initialize_vector_math()  # weight initialisation may use VML (erfinv)
     torch.manual_seed(seed)
     language = None
     if "config" in llm:
-        text_config = LlamaConfig(**llm["config"], vocab_size=len(tokenizer))
+        text_config = backbone_text_config(model, llm, len(tokenizer))
     else:
         language = load_weights("language model", AutoModelForCausalLM, llm, model, "llm")
         # rows for the added <pad> and <image> (mean-initialized) before the pad id is set:
@@ -66,13 +71,14 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
         if language.get_input_embeddings().weight.shape[0] < len(tokenizer):
             language.resize_token_embeddings(len(tokenizer))
         text_config = language.config
-    assembled = LlavaForConditionalGeneration(llava_config(vision_config, text_config, tokenizer))
+    config = llava_config(vision_settings, text_config, tokenizer, family, feature_layer(vision))
+    assembled = LlavaForConditionalGeneration(config)
     if language is not None:
         assembled.model.language_model.load_state_dict(language.model.state_dict())
         assembled.lm_head.load_state_dict(language.lm_head.state_dict())
     if "config" not in vision:
-        tower = load_weights("vision tower", CLIPVisionModel, vision, model, "vision")
-        assembled.model.vision_tower.load_state_dict(tower.state_dict())
+        pretrained = load_weights("vision tower", family.classes()[1], vision, model, "vision")
+        assembled.model.vision_tower.load_state_dict(pretrained.state_dict())
     return assembled
 
 

@@ -64,13 +64,14 @@ def make_portable(folder: str | Path) -> None:
 
 
 def export_language_model(model_folder: str | Path, target: str | Path) -> None:
-    """The LLM of a saved LLaVA as a ``LlamaForCausalLM`` folder with its tokenizer (the
+    """The LLM of a saved LLaVA as a causal LM folder of its own architecture (Llama's
+    ``LlamaForCausalLM``, Qwen2's ``Qwen2ForCausalLM``, ...) with its tokenizer (the
     ``<image>`` token stays in the vocabulary: the embedding rows match the ids)."""
     import torch
-    from transformers import AutoTokenizer, LlamaForCausalLM, LlavaForConditionalGeneration
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaForConditionalGeneration
 
     llava = LlavaForConditionalGeneration.from_pretrained(model_folder, dtype=torch.float32)
-    language = LlamaForCausalLM(llava.config.text_config)
+    language = AutoModelForCausalLM.from_config(llava.config.text_config)
     language.model.load_state_dict(llava.model.language_model.state_dict())
     language.lm_head.load_state_dict(llava.lm_head.state_dict())
     language.generation_config = llava.generation_config

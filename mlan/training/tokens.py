@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from mlan.data.conversation import TEMPLATES
 from mlan.data.templates import IMAGE_TOKEN
+from mlan.training.backbone import end_of_turn
 
 COUNTS = ("content", "conversation")
 # Instances tokenized at once: the encodings of one chunk are dropped before the next, so
@@ -31,7 +32,9 @@ def text_lengths(instances: list[dict], tokenizer, count: str, template: str) ->
 
 def _chunk_lengths(instances: list[dict], tokenizer, count: str, template: str) -> list[int]:
     if count == "conversation":
-        texts = [TEMPLATES[template](instance["conversations"])[0].replace(IMAGE_TOKEN, "") for instance in instances]
+        render = TEMPLATES[template]
+        closing = end_of_turn(tokenizer)
+        texts = [render(instance["conversations"], closing)[0].replace(IMAGE_TOKEN, "") for instance in instances]
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]] if texts else []
     turns = [
         turn["value"].replace(IMAGE_TOKEN, "").strip() for instance in instances for turn in instance["conversations"]

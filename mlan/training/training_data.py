@@ -3,6 +3,7 @@ labels that carry loss only on the template's answer spans, and pixel values."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from mlan.data.conversation import TEMPLATES
 from mlan.data.records import read_records
 from mlan.data.templates import IMAGE_TOKEN
 from mlan.errors import MlanError
+from mlan.training.backbone import end_of_turn
 from mlan.training.input_ids import llava_input_ids
 from mlan.training.processor import image_tokens_per_image
 
@@ -59,7 +61,7 @@ class ConversationDataset(torch.utils.data.Dataset):
         self.instances = instances
         self.processor = processor
         self.image_root = Path(image_root)
-        self.render = TEMPLATES[template]
+        self.render = functools.partial(TEMPLATES[template], end_of_turn=end_of_turn(processor.tokenizer))
         self.max_length = max_length
         self.image_tokens = image_tokens_per_image(processor.image_processor.crop_size["height"], processor.patch_size)
         self.image_token_id = processor.tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
