@@ -55,11 +55,22 @@ def timed_evaluation(base: Path, prompts: Path, work: Path, protocol) -> tuple[f
 
         return wrapped
 
+    from mlan.benchmarks import scoring
+
     originals = run.run_lm_eval, run.run_lmms_eval
     run.run_lm_eval, run.run_lmms_eval = (timing(function) for function in originals)
     try:
         folder = work / f"eval-{prompts.parent.name}-{prompts.stem}-bs{protocol.batch_size}"
-        run.evaluate(base, [prompts], work / "images", folder, folder / "work", protocol, {"run": "bench"})
+        run.evaluate(
+            base,
+            [prompts],
+            work / "images",
+            folder,
+            folder / "work",
+            protocol,
+            {"run": "bench"},
+            scoring([prompts.stem]),
+        )
     finally:
         run.run_lm_eval, run.run_lmms_eval = originals
     return sum(spent), sum(1 for _ in open(prompts, encoding="utf-8"))

@@ -103,6 +103,7 @@ def finetune(
 def scored(toy: Path, model: Path, benchmark: str, records, images: Path | None = None) -> float:
     """The model's headline score on ``records`` through the evaluation (prompts, harness,
     extraction, metric), under the default's protocol."""
+    from mlan.benchmarks import scoring
     from mlan.data.templates import Instructions
     from mlan.evaluation.prompts import eval_items
     from mlan.evaluation.run import evaluate
@@ -112,7 +113,9 @@ def scored(toy: Path, model: Path, benchmark: str, records, images: Path | None 
     prompts.parent.mkdir()
     items = eval_items(benchmark, records, Instructions.load(ROOT / "config" / "instructions.yaml"), protocol())
     prompts.write_text("".join(json.dumps(item) + "\n" for item in items))
-    found = evaluate(model, [prompts], (images or toy / "images").resolve(), out, out / "work", protocol(), {})
+    found = evaluate(
+        model, [prompts], (images or toy / "images").resolve(), out, out / "work", protocol(), {}, scoring([benchmark])
+    )
     return found[benchmark]
 
 

@@ -74,9 +74,9 @@ def lengthen(instances: list[dict], words: tuple[int, int], vocabulary: list[str
 
 def mixture(work: Path, instances: int, language_percent: float, words: tuple[int, int]) -> Path:
     """A mixture in LLaVA's format from the project's builder (seed 42), lengthened."""
+    from mlan.catalog import TRAIN_DATASETS
     from mlan.data.mixture import build_mixture, write_json
     from mlan.data.records import read_records
-    from mlan.data.sources import TRAIN_DATASETS
     from mlan.data.templates import Instructions
     from mlan.grid import Grid
 
@@ -99,7 +99,7 @@ def base_model(work: Path, tiny: bool = False) -> Path:
     import torch
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaForConditionalGeneration
 
-    from mlan.data.sources import TRAIN_DATASETS
+    from mlan.catalog import TRAIN_DATASETS
     from mlan.training.model import llava_config
     from mlan.training.processor import build_processor, save_processor
 

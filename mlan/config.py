@@ -14,10 +14,26 @@ def _key(path) -> str:
     return ".".join(str(part) for part in path) or "<top level>"
 
 
+def load_schema(schema_path: str | Path) -> dict:
+    """The config schema with the datasets and benchmarks declared in the code (each once:
+    ``mlan/data/sources``, ``mlan/benchmarks.py``) as the required ``datasets`` keys and the
+    allowed ``evaluation.benchmarks``."""
+    from mlan.benchmarks import BENCHMARKS
+    from mlan.catalog import ALL_DATASETS
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    datasets = schema["properties"]["datasets"]
+    datasets["required"] = list(ALL_DATASETS)
+    datasets["patternProperties"] = {f"^({'|'.join(ALL_DATASETS)})$": datasets.pop("additionalProperties")}
+    datasets["additionalProperties"] = False
+    schema["properties"]["evaluation"]["properties"]["benchmarks"]["items"] = {"enum": list(BENCHMARKS)}
+    return schema
+
+
 def check_config(config: dict, schema_path: str | Path, files=()) -> None:
     """Raise ConfigError listing every schema violation as ``key: problem`` (and the config
     files the merged config came from, where given)."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):

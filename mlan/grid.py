@@ -8,8 +8,9 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+from mlan.catalog import ALL_DATASETS, TRAIN_DATASETS
 from mlan.data.mixture import TASK_ORDER, language_count, quotas
-from mlan.data.sources import ALL_DATASETS, TRAIN_DATASETS, adapter
+from mlan.data.sources import adapter
 from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
 from mlan.names import MIX_PATTERN, Mix, Run

@@ -9,7 +9,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from mlan.config import check_config, refuse_duplicate_keys
-from mlan.data.sources import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
+from mlan.benchmarks import scoring as benchmark_scoring
+from mlan.catalog import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.data.templates import Formatting
 from mlan.evaluation.protocol import PRESETS, Protocol
 from mlan.grid import Grid
@@ -32,6 +33,8 @@ GRID = Grid(config)
 for note in GRID.notes():
     print(f"Note: {note}.", file=sys.stderr)
 BENCHMARKS = config["evaluation"]["benchmarks"]
+# How each is scored (mlan/benchmarks.py): the evaluations' params, not their code.
+SCORING = benchmark_scoring(BENCHMARKS)
 # How a benchmark is prompted, run and scored under each protocol (the protocol's choices
 # with the config's options over them; which benchmarks run is in the targets, not here).
 PROTOCOLS = {

@@ -51,6 +51,7 @@ rule evaluate:
     params:
         protocol=PROTOCOL,
         labels=lambda wildcards: {"model": wildcards.model, "run": wildcards.run},
+        scoring=SCORING,
     script:
         "../scripts/evaluate.py"
 

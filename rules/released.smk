@@ -96,6 +96,7 @@ rule evaluate_released:
         ),
     params:
         protocol=lambda wildcards: PROTOCOLS[wildcards.protocol],
+        scoring=SCORING,
         labels=lambda wildcards: {
             "model": wildcards.checkpoint,
             "run": f"released/{wildcards.protocol}",

@@ -17,5 +17,6 @@ with rule_log(snakemake.log[0], "evaluate") as log:
             Path(work),
             protocol,
             snakemake.params.labels,
+            snakemake.params.scoring,
         )
     log.info("%s", scores)

@@ -230,9 +230,10 @@ def world(tmp_path_factory):
     """Toy data, two mixtures (mixed and language-only), a processor and a base model."""
     import yaml
 
+    from mlan.catalog import PRETRAIN_DATASETS, TRAIN_DATASETS
     from mlan.data.mixture import build_mixture, write_json
     from mlan.data.normalize import normalize_dataset
-    from mlan.data.sources import PRETRAIN_DATASETS, TRAIN_DATASETS, toy_generator
+    from mlan.data.sources import toy_generator
     from mlan.grid import Grid
     from mlan.training.model import build_base_model
     from mlan.training.portable import make_portable

@@ -2,8 +2,11 @@
 
 import pytest
 
+from mlan.benchmarks import scoring
 from mlan.evaluation.answers import Mapping, cut, extract, is_correct
 from mlan.evaluation.metrics import pope, scienceqa, score
+
+SCIENCEQA = scoring(["scienceqa"])["scienceqa"]
 
 PAPER_STOP = ["USER:", '"', ":", ".", ","]
 ON = Mapping()
@@ -76,7 +79,7 @@ def test_pope_f1_against_a_hand_computed_confusion_matrix():
     assert metrics["f1"] == pytest.approx(100 * 2 * precision * recall / (precision + recall))
     assert metrics["accuracy"] == pytest.approx(100 * 6 / 9)
     assert metrics["yes_ratio"] == pytest.approx(100 * 4 / 9)
-    assert score("pope", samples)[:2] == ("f1", metrics["f1"])
+    assert score("pope", samples, scoring(["pope"])["pope"])[:2] == ("f1", metrics["f1"])
 
 
 def test_scienceqa_mean_of_modalities_and_pooled():
@@ -88,6 +91,9 @@ def test_scienceqa_mean_of_modalities_and_pooled():
     assert metrics["mean_accuracy"] == pytest.approx(68.75)
     assert metrics["pooled_accuracy"] == pytest.approx(100 * 8 / 12)
     # the headline: the mean of the modalities (clean), or pooled when the items say so (official)
-    assert score("scienceqa", samples)[:2] == ("accuracy", pytest.approx(68.75))
+    assert score("scienceqa", samples, SCIENCEQA)[:2] == ("accuracy", pytest.approx(68.75))
     pooled = [s | {"stratum": "all"} for s in samples]
-    assert score("scienceqa", pooled)[:2] == ("accuracy", pytest.approx(100 * 8 / 12))
+    assert score("scienceqa", pooled, SCIENCEQA)[:2] == (
+        "accuracy",
+        pytest.approx(100 * 8 / 12),
+    )

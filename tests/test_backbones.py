@@ -13,7 +13,8 @@ from PIL import Image
 
 from mlan.data.conversation import vicuna_v1
 from mlan.errors import MlanError
-from mlan.standin.weights import save_clip, save_llm, save_mistral, save_qwen2, save_siglip
+from mlan.standin.backbones import save_mistral, save_qwen2, save_siglip
+from mlan.standin.weights import save_clip, save_llm
 from mlan.training.backbone import end_of_turn, projector_depth, tower
 from mlan.training.input_ids import llava_input_ids
 from mlan.training.model import build_base_model, load_model
@@ -216,8 +217,9 @@ def test_bad_backbone_settings_are_named(folders):
 @pytest.mark.parametrize("architecture,eos", [("qwen2", "<|endoftext|>"), ("mistral", "</s>")])
 def test_a_config_built_llm_takes_its_architecture_and_tokenizer(architecture, eos, tmp_path):
 
+    from mlan.catalog import TRAIN_DATASETS
     from mlan.data.normalize import normalize_dataset
-    from mlan.data.sources import TRAIN_DATASETS, toy_generator
+    from mlan.data.sources import toy_generator
 
     files = []
     for name in TRAIN_DATASETS[:2]:

@@ -5,9 +5,10 @@ import shutil
 
 import pytest
 
+from mlan.catalog import ALL_DATASETS
 from mlan.data.download import fetch_toy
 from mlan.data.normalize import normalize_dataset, size_warning
-from mlan.data.sources import ALL_DATASETS, adapter
+from mlan.data.sources import adapter
 
 
 def test_every_dataset_knows_its_split_size():

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from mlan.benchmarks import scoring
 from mlan.data.records import read_records
 from mlan.evaluation.metrics import pope
 from mlan.evaluation.prompts import eval_items
@@ -11,6 +12,7 @@ from mlan.evaluation.protocol import Protocol
 from mlan.evaluation.run import evaluate
 
 BENCHMARKS = ("boolq", "race", "pope", "ai2d", "scienceqa")
+SCORING = scoring(BENCHMARKS)
 
 
 def prompt_files(world, folder, protocol, instructions):
@@ -34,7 +36,16 @@ def evaluated(world, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("evaluated")
     protocol = Protocol(batch_size=4)
     files = prompt_files(world, root / "prompts", protocol, instructions)
-    scores = evaluate(world / "base", files, world / "images", root / "out", root / "work", protocol, {"model": "tiny"})
+    scores = evaluate(
+        world / "base",
+        files,
+        world / "images",
+        root / "out",
+        root / "work",
+        protocol,
+        {"model": "tiny"},
+        scoring(BENCHMARKS),
+    )
     return root / "out", scores
 
 
@@ -64,7 +75,16 @@ def test_batched_generation_predicts_as_batch_one(evaluated, world, tmp_path):
     files = prompt_files(
         world, tmp_path / "prompts", protocol, Instructions.load(ROOT / "config" / "instructions.yaml")
     )
-    evaluate(world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {"model": "tiny"})
+    evaluate(
+        world / "base",
+        files,
+        world / "images",
+        tmp_path / "out",
+        tmp_path / "work",
+        protocol,
+        {"model": "tiny"},
+        scoring(BENCHMARKS),
+    )
 
     def outputs(folder, benchmark):
         return [json.loads(line)["output"] for line in (folder / f"{benchmark}.predictions.jsonl").open()]
@@ -125,7 +145,9 @@ def test_loglikelihood_protocol_on_language_rows(world, tmp_path):
     files = [
         f for f in prompt_files(world, tmp_path / "prompts", protocol, instructions) if f.stem in ("boolq", "race")
     ]
-    scores = evaluate(world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {})
+    scores = evaluate(
+        world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {}, scoring(BENCHMARKS)
+    )
     for benchmark in ("boolq", "race"):
         result = json.loads((tmp_path / "out" / f"{benchmark}.json").read_text())
         predictions = [
@@ -153,7 +175,9 @@ def test_the_official_protocol_end_to_end_through_both_harnesses(world, tmp_path
     assert {item["harness"] for item in items["scienceqa"]} == {"lmms_eval"}
     assert all(item["context"].startswith("User: ") for item in items["boolq"] + items["race"])
     assert all(item["context"].startswith("<image>\nA chat between") for item in items["pope"])
-    scores = evaluate(world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {})
+    scores = evaluate(
+        world / "base", files, world / "images", tmp_path / "out", tmp_path / "work", protocol, {}, scoring(BENCHMARKS)
+    )
     assert set(scores) == set(BENCHMARKS)
     for benchmark in BENCHMARKS:
         result = json.loads((tmp_path / "out" / f"{benchmark}.json").read_text())

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from conftest import copy_workflow, result_digests, snakemake
 
+from mlan.catalog import ALL_DATASETS
 from mlan.data.mixture import quotas
-from mlan.data.sources import ALL_DATASETS
 from mlan.grid import Grid
 
 # the finished default run is one per worker: every test reading it runs on the same one

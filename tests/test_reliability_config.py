@@ -7,6 +7,7 @@ import pytest
 import yaml
 from conftest import ROOT, snakemake
 
+from mlan.benchmarks import scoring
 from mlan.config import refuse_duplicate_keys
 from mlan.errors import ConfigError, MlanError
 from mlan.evaluation.metrics import accuracy, score
@@ -60,11 +61,11 @@ def sample(correct, modality="text"):
 def test_no_items_is_an_error_and_a_metric_over_none_is_missing():
     assert accuracy([]) == {"accuracy": None}
     with pytest.raises(MlanError, match=r"boolq: no items to score"):
-        score("boolq", [])
+        score("boolq", [], scoring(["boolq"])["boolq"])
     # evaluation.limit 1 left ScienceQA its image items only: the paper's mean is undefined, not 50
     with pytest.raises(MlanError, match=r"scienceqa: its headline \(accuracy\) is undefined: 0 text and 2 image"):
-        score("scienceqa", [sample(True, "vision"), sample(False, "vision")])
-    assert score("scienceqa", [sample(True), sample(False, "vision")])[1] == 50.0
+        score("scienceqa", [sample(True, "vision"), sample(False, "vision")], scoring(["scienceqa"])["scienceqa"])
+    assert score("scienceqa", [sample(True), sample(False, "vision")], scoring(["scienceqa"])["scienceqa"])[1] == 50.0
 
 
 HEADER = "model,method,mix,percent,budget,seed,benchmark,metric,score\n"
@@ -142,7 +143,7 @@ def test_a_method_name_the_paper_lacks_keeps_its_own_row_and_is_named_at_start_u
     numbers, shown = table1(scored(grid, tmp_path))
     llama = shown[shown["Model"] == "llama2"]
     assert llama["Method"].tolist() == ["Pretrain", "LLaVA", "MLAN", "MLAN_v", "cambrain"]
-    assert llama.set_index("Method").loc["cambrain", "Lang. avg"] == "52.5 (+42.5)"
+    assert llama.set_index("Method").loc["cambrain", "Language average"] == "52.5 (+42.5)"
 
 
 def test_two_methods_of_one_ratio_each_get_their_row_and_the_grid_counts_the_run_once(tmp_path):

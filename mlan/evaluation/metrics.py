@@ -62,17 +62,18 @@ def scienceqa(samples: list[dict]) -> dict:
     }
 
 
-HEADLINE = {"pope": ("f1", pope), "scienceqa": ("accuracy", scienceqa)}
+SCORERS = {"accuracy": accuracy, "pope": pope, "scienceqa": scienceqa}  # mlan.benchmarks.Benchmark.scorer
 
 
-def score(benchmark: str, samples: list[dict]) -> tuple[str, float, dict]:
-    """(headline metric name, its value, every metric) for one benchmark. No items, or a
+def score(benchmark: str, samples: list[dict], scoring: dict[str, str]) -> tuple[str, float, dict]:
+    """(headline metric name, its value, every metric) for one benchmark, by its declared
+    ``scoring`` (``mlan.benchmarks.Benchmark.scoring``: scorer and headline). No items, or a
     headline over an empty part (ScienceQA's mean without text or image items), is an
     error: never a score of 0."""
     if not samples:
         raise MlanError(f"{benchmark}: no items to score (is its prompt file empty, or evaluation.limit 0?)")
-    name, function = HEADLINE.get(benchmark, ("accuracy", accuracy))
-    metrics = function(samples)
+    name = scoring["headline"]
+    metrics = SCORERS[scoring["scorer"]](samples)
     if metrics[name] is None:
         raise MlanError(
             f"{benchmark}: its headline ({name}) is undefined: {metrics.get('n_text', 0)} text and "

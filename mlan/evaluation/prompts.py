@@ -13,10 +13,6 @@ from mlan.data.templates import Instructions, human_turn
 from mlan.evaluation import official_prompts
 from mlan.evaluation.protocol import Protocol
 
-LANGUAGE_BENCHMARKS = ("race", "openbookqa", "boolq", "hellaswag")
-VISION_BENCHMARKS = ("gqa", "realworldqa", "ai2d", "pope")
-BENCHMARKS = LANGUAGE_BENCHMARKS + VISION_BENCHMARKS + ("scienceqa",)
-
 
 def harness_of(benchmark: str, record: Record, protocol: Protocol) -> str:
     """Text rows go through lm-eval, image rows through lmms-eval; under the official

@@ -28,6 +28,7 @@ def evaluate(
     work_dir: Path,
     protocol: Protocol,
     labels: dict,
+    scoring: dict[str, dict[str, str]],
 ) -> dict[str, float]:
     from transformers import AutoProcessor
 
@@ -63,7 +64,9 @@ def evaluate(
             if item["id"] not in outputs:
                 raise MlanError(f"{benchmark}: the harness returned no output for item '{item['id']}'")
             samples.append(score_item(item, outputs[item["id"]], protocol))
-        metric, value, metrics = score(benchmark, samples)
+        if benchmark not in scoring:
+            raise MlanError(f"{benchmark}: no scoring given for it (mlan.benchmarks.scoring)")
+        metric, value, metrics = score(benchmark, samples, scoring[benchmark])
         result = {
             **labels,
             "benchmark": benchmark,

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlan import benchmarks
 from mlan.results.scores import BENCHMARKS, METHODS, averages, headline
 
-SUMMARY_COLUMNS = [
-    "race", "openbookqa", "boolq", "hellaswag", "language_avg",
-    "gqa", "realworldqa", "ai2d", "pope", "vision_avg", "scienceqa", "overall_avg",
-]  # fmt: skip
+SUMMARY_COLUMNS = list(benchmarks.SUMMARY_COLUMNS)
 RUN_KEYS = ["model", "method", "mix", "percent", "budget", "seed"]
 
 

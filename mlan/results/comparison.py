@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlan.benchmarks import AVERAGE_LABELS
+from mlan.benchmarks import CELL_LABELS as BENCHMARK_CELL_LABELS
 from mlan.results.aggregate import per_seed
-from mlan.results.scores import BENCHMARKS, LABELS, METHODS
+from mlan.results.scores import BENCHMARKS, METHODS
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -25,10 +27,9 @@ def setting(key: str, methods: set[str]) -> str:
     return f"{key}% language" + (f" ({names})" if names else "")
 
 
-AVERAGES = ["language_avg", "vision_avg", "overall_avg"]
+AVERAGES = list(AVERAGE_LABELS)
 CELLS = BENCHMARKS + AVERAGES
-CELL_LABELS = {**LABELS, "language_avg": "Language average", "vision_avg": "Vision average",
-               "overall_avg": "Overall average", "tokens": "Training tokens"}  # fmt: skip
+CELL_LABELS = BENCHMARK_CELL_LABELS | {"tokens": "Training tokens"}
 COLUMNS = ["model", "setting", "benchmark", "published", "reproduced", "delta"]
 
 

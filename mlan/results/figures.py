@@ -12,10 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mlan.benchmarks import AVERAGE_LABELS  # noqa: E402
 from mlan.results.aggregate import method_summary, ratio_summary, scaling_summary  # noqa: E402
 from mlan.results.scores import METHODS  # noqa: E402
-
-AVERAGES = {"language_avg": "Language", "vision_avg": "Vision", "overall_avg": "Overall"}
 
 
 def save(figure, stem: str | Path) -> list[Path]:
@@ -48,7 +47,7 @@ def figure5(scores: pd.DataFrame, stem, intervals: pd.DataFrame | None = None) -
                 axis.hlines(base.iloc[0][column], position - 0.45, position + 0.45, colors="red", linestyles="dashed",
                             label="Pretrain" if position == 0 else None)  # fmt: skip
         axis.set_xticks(range(len(models)), models)
-        axis.set_title(f"{AVERAGES[column]} benchmarks")
+        axis.set_title(AVERAGE_LABELS[column])
         axis.set_ylabel("Average score")
     axes[1].tick_params(labelleft=True)
     axes[1].legend(fontsize=8)
@@ -60,7 +59,7 @@ def _average_lines(summary: pd.DataFrame, x: str, xlabel: str, stem) -> list[Pat
     figure, axis = plt.subplots(figsize=(6, 4))
     for model, part in summary.groupby("model", sort=False):
         prefix = f"{model} " if summary["model"].nunique() > 1 else ""
-        for column, label in AVERAGES.items():
+        for column, label in AVERAGE_LABELS.items():
             errors = part[f"{column}_std"] if part[f"{column}_std"].any() else None
             axis.errorbar(part[x], part[column], yerr=errors, marker="o", capsize=2, label=prefix + label)
     axis.set_xlabel(xlabel)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mlan.benchmarks import AVERAGES
 from mlan.errors import MlanError
-from mlan.results.scores import BENCHMARKS, LANGUAGE, VISION
+from mlan.results.scores import BENCHMARKS
 from mlan.results.uncertainty import Outcomes, bootstrap, interval, point, read_outcomes
 
-AVERAGE_PARTS = {"language_avg": LANGUAGE, "vision_avg": VISION, "overall_avg": BENCHMARKS}
+AVERAGE_PARTS = {average: list(parts) for average, parts in AVERAGES.items()}
 
 
 def predictions_file(folder: str | Path, benchmark: str) -> Path:

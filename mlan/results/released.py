@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlan.benchmarks import AVERAGE_LABELS, AVERAGES, CELL_LABELS
 from mlan.errors import MlanError
 from mlan.results.intervals import cells
-from mlan.results.scores import BENCHMARKS, HEADLINE, LABELS, METHODS
+from mlan.results.scores import BENCHMARKS, HEADLINE, METHODS
 
 COLUMNS = ["checkpoint", "protocol", "model", "method", "benchmark", "score", "ci_low", "ci_high", "items"]
-AVERAGE_LABELS = {"language_avg": "Language average", "vision_avg": "Vision average", "overall_avg": "Overall average"}
 
 
 def released_rows(outcomes, results: list[str | Path], facts: dict, resamples: int, seed: int) -> list[dict]:
@@ -57,7 +57,7 @@ def compare_released(released: pd.DataFrame, published: pd.DataFrame) -> pd.Data
                 )
             value = float(found["score"].iloc[0])
         else:
-            parts = {"language_avg": BENCHMARKS[:4], "vision_avg": BENCHMARKS[4:8], "overall_avg": BENCHMARKS}
+            parts = {average: list(names) for average, names in AVERAGES.items()}
             picked = table1[mask & table1["benchmark"].isin(parts[row["benchmark"]])]
             value = float(picked[picked["metric"] == picked["benchmark"].map(lambda b: HEADLINE.get(b, "accuracy"))]
                           ["score"].mean())  # fmt: skip
@@ -104,7 +104,7 @@ def released_markdown(table: pd.DataFrame, heading: str = "#") -> str:
                     f"{row['score']:.1f} ({row['ci_low']:.1f}-{row['ci_high']:.1f})",
                     "yes" if row["holds"] else "no",
                 ]
-            label = LABELS.get(cell, AVERAGE_LABELS.get(cell))
+            label = CELL_LABELS[cell]
             lines.append(f"| {label} | {rows['published'].iloc[0]:.1f} | " + " | ".join(values) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -8,20 +8,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlan import benchmarks
 from mlan.names import Run
 
 COLUMNS = ["model", "method", "mix", "percent", "budget", "seed", "benchmark", "metric", "score"]
 INTERVAL = ["ci_low", "ci_high"]  # 95 % bootstrap interval over items, on headline rows (mlan.results.uncertainty)
-LANGUAGE = ["race", "openbookqa", "boolq", "hellaswag"]
-VISION = ["gqa", "realworldqa", "ai2d", "pope"]
-BENCHMARKS = LANGUAGE + VISION + ["scienceqa"]
-# The headline metric of a benchmark (accuracy elsewhere). ScienceQA's ``accuracy`` is the
-# protocol's: pooled over its rows (official) or the mean of text and image (clean).
-HEADLINE = {"pope": "f1"}
-LABELS = {
-    "race": "RACE", "openbookqa": "OpenBookQA", "boolq": "BoolQ", "hellaswag": "HellaSwag", "gqa": "GQA",
-    "realworldqa": "RealWorldQA", "ai2d": "AI2D", "pope": "POPE", "scienceqa": "ScienceQA",
-}  # fmt: skip
+# The benchmarks as mlan/benchmarks.py declares them (lists: pandas reads a tuple as one key).
+LANGUAGE = list(benchmarks.LANGUAGE)
+VISION = list(benchmarks.VISION)
+BENCHMARKS = list(benchmarks.BENCHMARKS)
+# The headline metric of each benchmark. ScienceQA's ``accuracy`` is the protocol's: pooled
+# over its rows (official) or the mean of text and image (clean).
+HEADLINE = benchmarks.HEADLINE
+LABELS = benchmarks.LABELS
 METHODS = {"pretrain": "Pretrain", "llava": "LLaVA", "cambrian": "Cambrian-1", "mlan": "MLAN", "mlan_v": "MLAN_v"}
 
 
@@ -109,14 +108,13 @@ def check_rows(frame: pd.DataFrame, path) -> None:
 
 def headline(scores: pd.DataFrame) -> pd.DataFrame:
     """Only each benchmark's headline metric (POPE F1, accuracy elsewhere)."""
-    wanted = scores["benchmark"].map(lambda b: HEADLINE.get(b, "accuracy"))
+    wanted = scores["benchmark"].map(lambda b: HEADLINE.get(b, "accuracy"))  # "tokens": none
     return scores[scores["metric"] == wanted]
 
 
 def averages(wide: pd.DataFrame) -> pd.DataFrame:
-    """Language, vision and overall (all 9) averages next to per-benchmark columns."""
+    """Language, vision and overall (every benchmark) averages next to per-benchmark columns."""
     wide = wide.copy()
-    wide["language_avg"] = wide[LANGUAGE].mean(axis=1)
-    wide["vision_avg"] = wide[VISION].mean(axis=1)
-    wide["overall_avg"] = wide[BENCHMARKS].mean(axis=1)
+    for average, parts in benchmarks.AVERAGES.items():
+        wide[average] = wide[list(parts)].mean(axis=1)
     return wide

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mlan.benchmarks import CELL_LABELS
 from mlan.results.intervals import AVERAGE_PARTS
-from mlan.results.scores import BENCHMARKS, LABELS, METHODS
+from mlan.results.scores import BENCHMARKS, METHODS
 from mlan.results.uncertainty import Outcomes, paired
 
 COLUMNS = [
@@ -112,9 +113,6 @@ def table(
     pairs, notes = method_pairs(runs, comparisons)
     rows = [row for pair in pairs + ratio_pairs(runs) for row in compare(*pair, outcomes, resamples, seed)]
     return pd.DataFrame(rows, columns=COLUMNS), notes
-
-
-CELL_LABELS = {**LABELS, "language_avg": "Language avg", "vision_avg": "Vision avg", "overall_avg": "Overall avg"}
 
 
 def markdown(frame: pd.DataFrame, notes: list[str], resamples: int) -> str:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlan.benchmarks import CELL_LABELS, MIXED
 from mlan.names import format_percent
 from mlan.results.aggregate import SUMMARY_COLUMNS, method_summary, ratio_summary, token_summary
-from mlan.results.scores import LABELS, METHODS
+from mlan.results.scores import METHODS
 
-COLUMN_LABELS = {**LABELS, "language_avg": "Lang. avg", "vision_avg": "Vision avg", "overall_avg": "Overall avg"}
+COLUMN_LABELS = CELL_LABELS
 CAPTIONS = {
     "table1": "Table 1: zero-shot results on the held-out benchmarks; in brackets the change versus Pretrain.",
     "table2": "Table 2: training tokens per setting; in brackets the increase over language-only.",
@@ -108,7 +109,7 @@ def table6(scores: pd.DataFrame, tokens: pd.DataFrame) -> tuple[pd.DataFrame, pd
         "% Language": numbers["percent"].map(percent_label),
         "Tokens": numbers["tokens"].map(lambda t: f"{t:,.0f}"),
     } | {COLUMN_LABELS[c]: [cell(v, s) for v, s in zip(numbers[c], numbers[f"{c}_std"], strict=True)]
-         for c in ("language_avg", "vision_avg", "scienceqa", "overall_avg")})  # fmt: skip
+         for c in ("language_avg", "vision_avg", *MIXED, "overall_avg")})  # fmt: skip
     return numbers, shown
 
 

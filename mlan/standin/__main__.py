@@ -16,11 +16,12 @@ from pathlib import Path
 
 import yaml
 
+from mlan.catalog import ALL_DATASETS
 from mlan.config import check_config
 from mlan.data.normalize import normalize_dataset
 from mlan.data.sources import toy_generator
 from mlan.grid import Grid
-from mlan.standin.grid import LAYOUT_OF, ROWS, released_folders, standin_config, weight_folders
+from mlan.standin.grid import LAYOUT_OF, released_folders, rows, standin_config, weight_folders
 from mlan.standin.hub_cache import publish
 from mlan.standin.released import save_released
 from mlan.standin.weights import LLAMA_SIZES, prompt_texts, save_clip, save_llm, train_sentencepiece
@@ -37,9 +38,9 @@ def write_datasets(root: Path, seed: int) -> list[str]:
     """Toy copies of every dataset in its hub layout; returns their text (for the tokenizer)."""
     texts = []
     with tempfile.TemporaryDirectory(prefix="mlan-standin-") as scratch:
-        for name, rows in ROWS.items():
+        for name in ALL_DATASETS:
             source = root / "datasets" / name
-            toy_generator(name).generate(source, rows, seed)
+            toy_generator(name).generate(source, rows(name), seed)
             records = Path(scratch) / f"{name}.jsonl"
             normalize_dataset(name, source, records, Path(scratch) / "images")
             texts += corpus([records])
