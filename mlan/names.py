@@ -2,9 +2,9 @@
 
 A mixture is ``lang{percent}_n{budget}``: ``budget`` instances, ``percent`` % of them
 language data (``lang12.5_n480``). A run of a model is ``pretrain`` (the projector-only
-baseline) or ``{mix}_seed{seed}``. File targets are made of them
-(``results/mixtures/{mix}/seed{seed}``, ``results/eval/{model}/{run}/``) and the wildcard
-constraints of the rules are the patterns below.
+baseline) or ``{mix}_seed{seed}``. The file targets made of them are spelled here once, as
+the rules' wildcard patterns (``MODEL_FOLDER`` ...) which ``Mix`` and ``Run`` fill in; the
+wildcard constraints of the rules are the patterns below.
 """
 
 from __future__ import annotations
@@ -19,6 +19,14 @@ MIX_PATTERN = r"lang\d+(?:\.\d+)?_n\d+"
 RUN_PATTERN = rf"pretrain|{MIX_PATTERN}_seed\d+"
 _MIX = re.compile(r"lang(?P<percent>\d+(?:\.\d+)?)_n(?P<budget>\d+)")
 _RUN = re.compile(rf"(?P<mix>{MIX_PATTERN})_seed(?P<seed>\d+)")
+
+# The rules' file targets, as wildcard patterns ({model}, {mix}, {seed}, {run}).
+MIXTURE_FOLDER = "results/mixtures/{mix}/seed{seed}"
+PRETRAINED_MODEL = "results/models/{model}/pretrain"
+FINETUNED_MODEL = "results/models/{model}/{mix}/seed{seed}"
+TOKEN_FILE = "results/tokens/{model}/{mix}/seed{seed}.json"
+EVAL_FOLDER = "results/eval/{model}/{run}"
+SCORE_FILE = "results/scores/{model}/{run}.csv"
 
 
 def format_percent(percent: float | Fraction) -> str:
@@ -45,6 +53,10 @@ class Mix:
 
     def __str__(self) -> str:
         return f"lang{format_percent(self.percent)}_n{self.budget}"
+
+    def folder(self, seed: int) -> str:
+        """Where the mixture drawn with ``seed`` is written (train.json, stats.json)."""
+        return MIXTURE_FOLDER.format(mix=self, seed=seed)
 
     @classmethod
     def parse(cls, name: str) -> Mix:
@@ -73,6 +85,37 @@ class Run:
 
     def __str__(self) -> str:
         return f"{self.model}/{self.name}"
+
+    @classmethod
+    def of(cls, model: str, percent: float | None, budget: int | None, seed: int | None) -> Run:
+        """The run of a scores row's columns (a Pretrain row has no percent, budget or seed)."""
+        if percent is None:
+            return cls(model)
+        return cls(model, Mix(percent, int(budget)), int(seed))
+
+    @property
+    def model_folder(self) -> str:
+        """The trained model: the pretrain baseline or one finetuned model."""
+        if self.is_pretrain:
+            return PRETRAINED_MODEL.format(model=self.model)
+        return FINETUNED_MODEL.format(model=self.model, mix=self.mix, seed=self.seed)
+
+    @property
+    def mixture_folder(self) -> str:
+        return self.mix.folder(self.seed)
+
+    @property
+    def token_file(self) -> str:
+        return TOKEN_FILE.format(model=self.model, mix=self.mix, seed=self.seed)
+
+    @property
+    def score_file(self) -> str:
+        return SCORE_FILE.format(model=self.model, run=self.name)
+
+    def eval_file(self, benchmark: str, kind: str = "") -> str:
+        """``{benchmark}.json`` (the score) or, with kind ``predictions``, its items' file."""
+        suffix = f".{kind}.jsonl" if kind else ".json"
+        return EVAL_FOLDER.format(model=self.model, run=self.name) + f"/{benchmark}{suffix}"
 
     @classmethod
     def parse(cls, model: str, name: str) -> Run:

@@ -1,16 +1,13 @@
 rule run_scores:
     """One evaluated run's metrics in the long format of results/scores.csv."""
     input:
-        results=expand(
-            "results/eval/{{model}}/{{run}}/{benchmark}.json", benchmark=BENCHMARKS
-        ),
-        predictions=expand(
-            "results/eval/{{model}}/{{run}}/{benchmark}.predictions.jsonl",
-            benchmark=BENCHMARKS,
-        ),
+        results=[f"{EVAL_FOLDER}/{benchmark}.json" for benchmark in BENCHMARKS],
+        predictions=[
+            f"{EVAL_FOLDER}/{benchmark}.predictions.jsonl" for benchmark in BENCHMARKS
+        ],
         lib=library("scripts/run_scores.py"),
     output:
-        "results/scores/{model}/{run}.csv",
+        SCORE_FILE,
     log:
         "results/logs/run_scores/{model}/{run}.log",
     localrule: True
@@ -29,7 +26,7 @@ rule run_scores:
 rule scores:
     """Every evaluation result in the long format of the run score files."""
     input:
-        scores=[score_file(run) for run in GRID.evaluated_runs()],
+        scores=[run.score_file for run in GRID.evaluated_runs()],
         lib=library("scripts/concat_scores.py"),
     output:
         csv=report("results/scores.csv", category="Scores"),
@@ -112,34 +109,69 @@ rule diversity:
         "../scripts/diversity.py"
 
 
-rule table1:
-    """Table 1: every model's Pretrain and methods on the nine benchmarks."""
+rule score_table:
+    """Tables 1 and 5: the scores of a selection of runs (the methods, the ratio grid) on
+    every benchmark with the averages (mlan.results.tables)."""
     input:
-        scores=[score_file(run) for run in GRID.method_runs()],
+        scores=lambda wildcards: [
+            run.score_file for run in SCORE_TABLES[wildcards.table]()
+        ],
         intervals=ERROR_BAR_INTERVALS,
-        lib=library("scripts/table1.py"),
+        lib=library("scripts/score_table.py"),
     output:
-        csv="results/tables/table1.csv",
+        csv="results/tables/{table}.csv",
         html=report(
-            "results/tables/table1.html",
-            caption="../report/captions/table1.rst",
+            "results/tables/{table}.html",
+            caption="../report/captions/score_table.rst",
             category="Tables",
         ),
-        md="results/tables/table1.md",
-        tex="results/tables/table1.tex",
+        md="results/tables/{table}.md",
+        tex="results/tables/{table}.tex",
     log:
-        "results/logs/table1.log",
+        "results/logs/{table}.log",
+    wildcard_constraints:
+        table="|".join(SCORE_TABLES),
     localrule: True
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/table1.py"
+        "../scripts/score_table.py"
+
+
+rule score_figure:
+    """Figures 5, 6 and 7: the averages of a selection of runs (the methods, the ratio grid,
+    the budget scaling) as bars or lines (mlan.results.figures)."""
+    input:
+        scores=lambda wildcards: [
+            run.score_file for run in SCORE_FIGURES[wildcards.figure]()
+        ],
+        intervals=ERROR_BAR_INTERVALS,
+        lib=library("scripts/score_figure.py"),
+    output:
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/captions/score_figure.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/{figure}.pdf",
+    log:
+        "results/logs/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(SCORE_FIGURES),
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        # Figure 7's x axis (a share of the budget); the others read no budget
+        budget=lambda wildcards: GRID.budget if wildcards.figure == "figure7" else None,
+    script:
+        "../scripts/score_figure.py"
 
 
 rule table2:
     """Table 2: training tokens of every full-budget mixture, named by its methods."""
     input:
-        tokens=[token_file(run) for run in GRID.recipe_runs()],
+        tokens=[run.token_file for run in GRID.recipe_runs()],
         lib=library("scripts/table2.py"),
     output:
         csv="results/tables/table2.csv",
@@ -161,35 +193,11 @@ rule table2:
         "../scripts/table2.py"
 
 
-rule table5:
-    """Table 5: the ratio grid (% language data) on the nine benchmarks."""
-    input:
-        scores=[score_file(run) for run in GRID.ratio_runs()],
-        intervals=ERROR_BAR_INTERVALS,
-        lib=library("scripts/table5.py"),
-    output:
-        csv="results/tables/table5.csv",
-        html=report(
-            "results/tables/table5.html",
-            caption="../report/captions/table5.rst",
-            category="Tables",
-        ),
-        md="results/tables/table5.md",
-        tex="results/tables/table5.tex",
-    log:
-        "results/logs/table5.log",
-    localrule: True
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/table5.py"
-
-
 rule table6:
     """Table 6: training tokens and average scores per % language data."""
     input:
-        scores=[score_file(run) for run in GRID.ratio_runs()],
-        tokens=[token_file(run) for run in GRID.ratio_runs()],
+        scores=[run.score_file for run in GRID.ratio_runs()],
+        tokens=[run.token_file for run in GRID.ratio_runs()],
         lib=library("scripts/table6.py"),
     output:
         csv="results/tables/table6.csv",
@@ -207,74 +215,6 @@ rule table6:
         "../envs/pipeline.yaml"
     script:
         "../scripts/table6.py"
-
-
-rule figure5:
-    """Figure 5: average language and vision scores per method."""
-    input:
-        scores=[score_file(run) for run in GRID.method_runs()],
-        intervals=ERROR_BAR_INTERVALS,
-        lib=library("scripts/figure5.py"),
-    output:
-        png=report(
-            "results/figures/figure5.png",
-            caption="../report/captions/figure5.rst",
-            category="Figures",
-        ),
-        pdf="results/figures/figure5.pdf",
-    log:
-        "results/logs/figure5.log",
-    localrule: True
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/figure5.py"
-
-
-rule figure6:
-    """Figure 6: average scores versus % language data."""
-    input:
-        scores=[score_file(run) for run in GRID.ratio_runs()],
-        intervals=ERROR_BAR_INTERVALS,
-        lib=library("scripts/figure6.py"),
-    output:
-        png=report(
-            "results/figures/figure6.png",
-            caption="../report/captions/figure6.rst",
-            category="Figures",
-        ),
-        pdf="results/figures/figure6.pdf",
-    log:
-        "results/logs/figure6.log",
-    localrule: True
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/figure6.py"
-
-
-rule figure7:
-    """Figure 7: average scores versus the share of the data budget (language only)."""
-    input:
-        scores=[score_file(run) for run in GRID.scaling_runs()],
-        intervals=ERROR_BAR_INTERVALS,
-        lib=library("scripts/figure7.py"),
-    output:
-        png=report(
-            "results/figures/figure7.png",
-            caption="../report/captions/figure7.rst",
-            category="Figures",
-        ),
-        pdf="results/figures/figure7.pdf",
-    log:
-        "results/logs/figure7.log",
-    localrule: True
-    conda:
-        "../envs/pipeline.yaml"
-    params:
-        budget=GRID.budget,
-    script:
-        "../scripts/figure7.py"
 
 
 rule figure8:
@@ -301,12 +241,12 @@ rule figure8:
 rule comparison:
     """Reproduced versus published scores (Tables 1 and 5), cell by cell."""
     input:
-        scores=[score_file(run) for run in GRID.compared_runs()],
-        tokens=[token_file(run) for run in GRID.recipe_runs()],
+        scores=[run.score_file for run in GRID.compared_runs()],
+        tokens=[run.token_file for run in GRID.recipe_runs()],
         paper="config/paper_scores.csv",
         claims="config/paper_claims.yaml",
         significance="results/tables/significance.csv",
-        models=[model_folder(run) for run in GRID.recipe_runs()],
+        models=[run.model_folder for run in GRID.recipe_runs()],
         released=released_score_files(),
         lib=library("scripts/comparison.py"),
     output:
@@ -340,8 +280,8 @@ rule cost:
     """Measured cost of every training run (train_summary.json), and the paper's efficiency
     claims in device-hours beside its token-based ones."""
     input:
-        models=[folder for folder, _, _ in TRAINED_MODELS],
-        tokens=[token_file(run) for run in GRID.runs()],
+        models=[run.model_folder for run in TRAINED_RUNS],
+        tokens=[run.token_file for run in GRID.runs()],
         lib=library("scripts/cost.py"),
     output:
         csv="results/tables/cost.csv",
@@ -353,15 +293,11 @@ rule cost:
     conda:
         "../envs/pipeline.yaml"
     params:
-        models=[model for _, model, _ in TRAINED_MODELS],
-        runs=[run for _, _, run in TRAINED_MODELS],
+        models=[run.model for run in TRAINED_RUNS],
+        runs=[run.name for run in TRAINED_RUNS],
         methods=[
-            (
-                ["pretrain"]
-                if run == "pretrain"
-                else GRID.run_methods(Run.parse(model, run))
-            )
-            for _, model, run in TRAINED_MODELS
+            ["pretrain"] if run.is_pretrain else GRID.run_methods(run)
+            for run in TRAINED_RUNS
         ],
     script:
         "../scripts/cost.py"
@@ -370,7 +306,7 @@ rule cost:
 rule training_curves:
     """Loss and learning rate of every training run (the report's training figure)."""
     input:
-        models=[folder for folder, _, _ in TRAINED_MODELS],
+        models=[run.model_folder for run in TRAINED_RUNS],
         lib=library("scripts/training_curves.py"),
     output:
         png=report(
@@ -385,7 +321,7 @@ rule training_curves:
     conda:
         "../envs/pipeline.yaml"
     params:
-        models=[model for _, model, _ in TRAINED_MODELS],
-        runs=[run for _, _, run in TRAINED_MODELS],
+        models=[run.model for run in TRAINED_RUNS],
+        runs=[run.name for run in TRAINED_RUNS],
     script:
         "../scripts/training_curves.py"

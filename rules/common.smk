@@ -1,4 +1,3 @@
-import ast
 import functools
 import json
 import os
@@ -8,6 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
+from mlan import rule_code
 from mlan.config import check_config, refuse_duplicate_keys
 from mlan.benchmarks import scoring as benchmark_scoring
 from mlan.catalog import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
@@ -15,7 +15,18 @@ from mlan.data.templates import Formatting
 from mlan.evaluation.protocol import PRESETS, Protocol
 from mlan.grid import Grid
 from mlan.provenance import export as export_provenance
-from mlan.names import MIX_PATTERN, RUN_PATTERN, Mix, Run
+from mlan.names import (
+    EVAL_FOLDER,
+    FINETUNED_MODEL,
+    MIX_PATTERN,
+    MIXTURE_FOLDER,
+    PRETRAINED_MODEL,
+    RUN_PATTERN,
+    SCORE_FILE,
+    TOKEN_FILE,
+    Mix,
+    Run,
+)
 from mlan.training.hub_weights import hub_parts, is_hub_id
 
 min_version("9.0")
@@ -86,44 +97,13 @@ wildcard_constraints:
 
 
 @functools.cache
-def imported_modules(path):
-    """The mlan modules a source file imports, anywhere in it (also inside functions)."""
-    tree = ast.parse((ROOT / path).read_text(), filename=path)
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return sorted(name for name in names if name.split(".")[0] == "mlan")
-
-
-def module_files(name):
-    """The files importing module ``name`` executes: its packages' __init__.py and its own."""
-    parts = name.split(".")
-    for depth in range(1, len(parts) + 1):
-        stem = Path(*parts[:depth])
-        for candidate in (stem / "__init__.py", stem.with_suffix(".py")):
-            if (ROOT / candidate).is_file():
-                yield str(candidate)
-
-
 def library(*entries):
-    """The library files of a rule's code: its entry points (the script, a module run with
-    ``-m`` or loaded by name: a dataset's adapter or toy generator) and every mlan module
-    they import, transitively, read from the source. As inputs they make an edit to any of
-    them rerun the rule, and an edit to any other module rerun nothing."""
-    seen, todo = set(), list(entries)
-    while todo:
-        path = todo.pop()
-        if path not in seen:
-            seen.add(path)
-            todo += [f for name in imported_modules(path) for f in module_files(name)]
-    return sorted(path for path in seen if path.startswith("mlan/"))
+    """The library files of a rule's code (mlan/rule_code.py): as inputs, an edit to any of
+    them reruns the rule, and an edit to any other module reruns nothing."""
+    return rule_code.library(ROOT, *entries)
 
 
-def source_path(wildcards):
+def get_source_path(wildcards):
     """A local source is read where the user put it; others are fetched into results/."""
     source = GRID.dataset(wildcards.dataset)["source"]
     if "local" in source:
@@ -131,7 +111,7 @@ def source_path(wildcards):
     return f"results/sources/{wildcards.dataset}"
 
 
-def fetch_code(wildcards):
+def get_fetch_code(wildcards):
     """A toy copy depends on its generator; a hub snapshot on the adapter's file patterns."""
     if GRID.source_kind(wildcards.dataset) == "toy":
         return library(
@@ -142,21 +122,21 @@ def fetch_code(wildcards):
     )
 
 
-def mixture_inputs(wildcards):
+def get_mixture_inputs(wildcards):
     return [
         f"results/data/{name}.jsonl"
         for name in GRID.mixture_datasets(Mix.parse(wildcards.mix))
     ]
 
 
-def tokenizer_corpus(wildcards):
+def get_tokenizer_corpus(wildcards):
     """Tiny models learn their tokenizer from the toy training text; others load theirs."""
     if "config" not in config["models"][wildcards.model]["llm"]:
         return []
     return [f"results/data/{name}.jsonl" for name in TRAIN_DATASETS + PRETRAIN_DATASETS]
 
 
-def architecture(wildcards):
+def get_architecture(wildcards):
     """What the processor and the assembly read of a model: its LLM and vision tower (not
     its recipes, so a changed ratio rebuilds neither)."""
     spec = config["models"][wildcards.model]
@@ -167,7 +147,7 @@ def architecture(wildcards):
     }
 
 
-def weight_records(wildcards):
+def get_weight_records(wildcards):
     """The fetch records of a model's hub-hosted parts (a local folder or a config has none)."""
     return [
         f"results/weights/{wildcards.model}/{part}.json"
@@ -185,7 +165,7 @@ def is_toy_released(checkpoint):
     return RELEASED["checkpoints"][checkpoint]["source"] == "toy"
 
 
-def released_inputs(wildcards):
+def get_released_inputs(wildcards):
     """What fetch_released reads from disk: the toy it resolves, or the local folders the
     config names (a hub id is fetched, nothing local)."""
     spec = RELEASED["checkpoints"][wildcards.checkpoint]
@@ -198,7 +178,7 @@ def released_inputs(wildcards):
     ]
 
 
-def launcher(wildcards, resources):
+def get_launcher(wildcards, resources):
     """Multi-node training: with resources `mpi: srun` and `tasks` (one task per node), the
     rule starts `srun` itself, one mlan.training.launch per node (the job step's SLURM_* variables
     are stripped, so the step's shape is spelled out). Nothing otherwise."""
@@ -229,7 +209,7 @@ def stage_settings(stage, model, run, **overrides):
     return json.dumps(settings, sort_keys=True)
 
 
-def mixture_images(wildcards):
+def get_mixture_images(wildcards):
     """Image folders of the vision datasets a mixture draws from."""
     return [
         f"results/data/images/{name}"
@@ -250,15 +230,8 @@ EVALUATION_TASK_CODE = [path for path in EVALUATION_TASK_FILES if path.endswith(
 TRAINING_CODE = library("mlan/training/launch.py", "mlan/training/train.py")
 
 
-def model_folder(run):
-    """The trained model of a run: the pretrain baseline or one finetuned model."""
-    if run.is_pretrain:
-        return f"results/models/{run.model}/pretrain"
-    return f"results/models/{run.model}/{run.mix}/seed{run.seed}"
-
-
-def evaluated_model(wildcards):
-    return model_folder(Run.parse(wildcards.model, wildcards.run))
+def get_evaluated_model(wildcards):
+    return Run.parse(wildcards.model, wildcards.run).model_folder
 
 
 TEXT_TRAINING = [n for n in TRAIN_DATASETS if GRID.modality(n) == "text"]
@@ -273,26 +246,13 @@ def recipes(models):
     }
 
 
-def data_targets():
-    return [f"results/data/{name}.jsonl" for name in ALL_DATASETS]
-
-
-def mixture_targets():
-    return [
-        f"results/mixtures/{mix}/seed{seed}/{name}"
-        for mix in GRID.all_mixes()
-        for seed in GRID.seeds
-        for name in ("train.json", "stats.json")
-    ]
-
-
-def token_file(run):
-    return f"results/tokens/{run.model}/{run.mix}/seed{run.seed}.json"
-
-
-def score_file(run):
-    return f"results/scores/{run.model}/{run.name}.csv"
-
+# The runs each score table and figure shows (rules score_table, score_figure).
+SCORE_TABLES = {"table1": GRID.method_runs, "table5": GRID.ratio_runs}
+SCORE_FIGURES = {
+    "figure5": GRID.method_runs,
+    "figure6": GRID.ratio_runs,
+    "figure7": GRID.scaling_runs,
+}
 
 # `analysis.error_bars: items`: the tables' ± and the figures' error bars are the items' 95 %
 # intervals (the intervals table), not the seeds' standard deviation
@@ -303,7 +263,7 @@ ERROR_BAR_INTERVALS = (
 )
 
 
-def template_instructions(wildcards):
+def get_template_instructions(wildcards):
     """The prompt tables, for a protocol whose prompts are the templates (the official
     prompts read none: an edit to them reruns no official prompt file)."""
     if PROTOCOLS[wildcards.protocol]["prompts"] == "templates":
@@ -319,7 +279,7 @@ def prompt_files(protocol):
 
 def predictions_files(runs):
     return [
-        f"results/eval/{run.model}/{run.name}/{benchmark}.predictions.jsonl"
+        run.eval_file(benchmark, "predictions")
         for run in runs
         for benchmark in BENCHMARKS
     ]
@@ -341,17 +301,43 @@ def run_facts(runs):
     ]
 
 
+# Every trained model: each model's pretraining and each finetuning.
+TRAINED_RUNS = [Run(model) for model in GRID.models] + list(GRID.runs())
+
+
+def released_score_files():
+    """The score file of every released checkpoint under each of its protocols."""
+    return [
+        f"results/scores/released/{checkpoint}/{protocol}.csv"
+        for checkpoint in RELEASED["checkpoints"]
+        for protocol in RELEASED["protocols"]
+    ]
+
+
+def data_targets():
+    return [f"results/data/{name}.jsonl" for name in ALL_DATASETS]
+
+
+def mixture_targets():
+    return [
+        f"{mix.folder(seed)}/{name}"
+        for mix in GRID.all_mixes()
+        for seed in GRID.seeds
+        for name in ("train.json", "stats.json")
+    ]
+
+
 def token_targets():
-    return [token_file(run) for run in GRID.runs()]
+    return [run.token_file for run in GRID.runs()]
 
 
 def model_targets():
-    return [model_folder(run) for run in GRID.evaluated_runs()]
+    return [run.model_folder for run in GRID.evaluated_runs()]
 
 
 def eval_targets():
     return [
-        f"results/eval/{run.model}/{run.name}/{benchmark}.json"
+        run.eval_file(benchmark)
         for run in GRID.evaluated_runs()
         for benchmark in BENCHMARKS
     ]
@@ -395,24 +381,6 @@ def analysis_targets():
             for ext in ("png", "pdf")
         ]
     )
-
-
-# (model folder, model, run name) of every trained model: pretraining and each finetuning.
-TRAINED_MODELS = [
-    (f"results/models/{model}/pretrain", model, "pretrain") for model in GRID.models
-] + [
-    (f"results/models/{run.model}/{run.mix}/seed{run.seed}", run.model, run.name)
-    for run in GRID.runs()
-]
-
-
-def released_score_files():
-    """The score file of every released checkpoint under each of its protocols."""
-    return [
-        f"results/scores/released/{checkpoint}/{protocol}.csv"
-        for checkpoint in RELEASED["checkpoints"]
-        for protocol in RELEASED["protocols"]
-    ]
 
 
 def released_targets():

@@ -1,7 +1,7 @@
 rule fetch_source:
     """Raw files of a dataset: a seeded toy copy, or a hub snapshot at a revision."""
     input:
-        fetch_code,
+        get_fetch_code,
     output:
         directory("results/sources/{dataset}"),
     log:
@@ -20,7 +20,7 @@ rule fetch_source:
 rule normalize:
     """Raw rows -> normalized records (results/data/{dataset}.jsonl) and image files."""
     input:
-        source=source_path,
+        source=get_source_path,
         lib=lambda wildcards: library(
             "scripts/normalize.py", f"mlan/data/sources/{wildcards.dataset}.py"
         ),

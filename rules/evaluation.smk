@@ -3,7 +3,7 @@ rule eval_prompts:
     MLAN templates, the frame, the image's place, what the official filters read."""
     input:
         records="results/data/{benchmark}.jsonl",
-        instructions=template_instructions,
+        instructions=get_template_instructions,
         lib=library("scripts/eval_prompts.py"),
     output:
         "results/eval/prompts/{protocol}/{benchmark}.jsonl",
@@ -22,23 +22,20 @@ rule evaluate:
     """One model on every benchmark: language rows through lm-eval, image rows through
     lmms-eval; a score file and a predictions file per benchmark."""
     input:
-        model=evaluated_model,
+        model=get_evaluated_model,
         prompts=prompt_files(PROTOCOL_NAME),
         images=expand("results/data/images/{benchmark}", benchmark=BENCHMARKS),
         tasks=EVALUATION_TASK_FILES,
         lib=library("scripts/evaluate.py", *EVALUATION_TASK_CODE),
     output:
-        scores=expand(
-            "results/eval/{{model}}/{{run}}/{benchmark}.json", benchmark=BENCHMARKS
-        ),
-        predictions=expand(
-            "results/eval/{{model}}/{{run}}/{benchmark}.predictions.jsonl",
-            benchmark=BENCHMARKS,
-        ),
-        harness_results=expand(
-            "results/eval/{{model}}/{{run}}/{harness}.results.json",
-            harness=("lm_eval", "lmms_eval"),
-        ),
+        scores=[f"{EVAL_FOLDER}/{benchmark}.json" for benchmark in BENCHMARKS],
+        predictions=[
+            f"{EVAL_FOLDER}/{benchmark}.predictions.jsonl" for benchmark in BENCHMARKS
+        ],
+        harness_results=[
+            f"{EVAL_FOLDER}/{harness}.results.json"
+            for harness in ("lm_eval", "lmms_eval")
+        ],
     log:
         "results/logs/evaluate/{model}/{run}.log",
     conda:

@@ -1,12 +1,12 @@
 rule mixture:
     """One instruction-tuning mixture (LLaVA conversation JSON) and its sampling stats."""
     input:
-        records=mixture_inputs,
+        records=get_mixture_inputs,
         instructions=config["instructions"],
         lib=library("scripts/build_mixture.py"),
     output:
-        train="results/mixtures/{mix}/seed{seed}/train.json",
-        stats="results/mixtures/{mix}/seed{seed}/stats.json",
+        train=f"{MIXTURE_FOLDER}/train.json",
+        stats=f"{MIXTURE_FOLDER}/stats.json",
     log:
         "results/logs/mixture/{mix}/seed{seed}.log",
     conda:

@@ -25,7 +25,7 @@ rule assemble_model:
     `max_length` cuts the captions' answers (none left: an error before pretraining)."""
     input:
         processor="results/models/{model}/processor",
-        weights=weight_records,
+        weights=get_weight_records,
         captions="results/data/llava_pretrain.jsonl",
         lib=library("scripts/assemble_model.py"),
     output:
@@ -38,7 +38,7 @@ rule assemble_model:
     resources:
         mem_mb=lambda wildcards: 4000 if is_tiny(wildcards.model) else 96000,
     params:
-        spec=architecture,
+        spec=get_architecture,
         seed=config["training"]["pretrain"].get("seed", 42),
         max_length=config["training"]["pretrain"].get("max_length"),
     script:
@@ -53,7 +53,7 @@ rule pretrain:
         images="results/data/images/llava_pretrain",
         lib=TRAINING_CODE,
     output:
-        directory("results/models/{model}/pretrain"),
+        directory(PRETRAINED_MODEL),
     log:
         "results/logs/pretrain/{model}.log",
     conda:
@@ -66,7 +66,7 @@ rule pretrain:
             "pretrain", wildcards.model, wildcards.model
         ),
         checkpoints="results/checkpoints/{model}/pretrain",
-        launcher=launcher,
+        launcher=get_launcher,
     shell:
         "exec {params.launcher}python -m mlan.training.launch --stage pretrain --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
@@ -76,13 +76,13 @@ rule pretrain:
 rule finetune:
     """Instruction tuning of the LLM and projector on one mixture (vision tower frozen)."""
     input:
-        base="results/models/{model}/pretrain",
-        data="results/mixtures/{mix}/seed{seed}/train.json",
-        images=mixture_images,
+        base=PRETRAINED_MODEL,
+        data=f"{MIXTURE_FOLDER}/train.json",
+        images=get_mixture_images,
         lengths=ancient("results/lengths/{model}/{mix}/seed{seed}.json"),  # checked first
         lib=TRAINING_CODE,
     output:
-        directory("results/models/{model}/{mix}/seed{seed}"),
+        directory(FINETUNED_MODEL),
     log:
         "results/logs/finetune/{model}/{mix}/seed{seed}.log",
     conda:
@@ -98,7 +98,7 @@ rule finetune:
             seed=int(wildcards.seed),
         ),
         checkpoints="results/checkpoints/{model}/{mix}/seed{seed}",
-        launcher=launcher,
+        launcher=get_launcher,
     shell:
         "exec {params.launcher}python -m mlan.training.launch --stage finetune --base {input.base} --data {input.data}"
         " --images results/data/images --output {output} --checkpoints {params.checkpoints}"
@@ -109,7 +109,7 @@ rule export_llm:
     """A finetuned model's language model alone, as a LlamaForCausalLM folder (for lm-eval's
     hf model, vLLM, ...): not part of `all`, asked for by path."""
     input:
-        model="results/models/{model}/{mix}/seed{seed}",
+        model=FINETUNED_MODEL,
         lib=library("scripts/export_llm.py"),
     output:
         directory("results/export/{model}/{mix}/seed{seed}"),

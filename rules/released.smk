@@ -21,7 +21,7 @@ rule fetch_released:
     (or a local folder, or the toy), on the submit host; records the folders the
     conversion reads, every file's size and SHA-256."""
     input:
-        released_inputs,
+        get_released_inputs,
         lib=library("scripts/fetch_released.py"),
     output:
         "results/released/{checkpoint}/sources.json",

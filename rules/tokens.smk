@@ -1,8 +1,8 @@
 rule processor:
     """The model's tokenizer and image processor (trained on the toy corpus for tiny models)."""
     input:
-        corpus=tokenizer_corpus,
-        weights=weight_records,
+        corpus=get_tokenizer_corpus,
+        weights=get_weight_records,
         lib=library("scripts/build_processor.py"),
     output:
         directory("results/models/{model}/processor"),
@@ -12,7 +12,7 @@ rule processor:
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=architecture,
+        spec=get_architecture,
     script:
         "../scripts/build_processor.py"
 
@@ -22,11 +22,11 @@ rule count_tokens:
     `max_length` cuts its answers (none left: an error before the jobs that train on it; a
     cluster runs it beside pretraining, at high priority)."""
     input:
-        train="results/mixtures/{mix}/seed{seed}/train.json",
+        train=f"{MIXTURE_FOLDER}/train.json",
         processor="results/models/{model}/processor",
         lib=library("scripts/count_tokens.py"),
     output:
-        tokens="results/tokens/{model}/{mix}/seed{seed}.json",
+        tokens=TOKEN_FILE,
         # how max_length cuts the mixture's answers: checked here, before the training jobs
         lengths="results/lengths/{model}/{mix}/seed{seed}.json",
     log:

@@ -148,13 +148,10 @@ def test_paper_grid_dry_run(workflow):
         "evaluate": "19",
         "run_scores": "19",
         "scores": "1",
-        "table1": "1",
+        "score_table": "2",  # Tables 1 and 5
         "table2": "1",
-        "table5": "1",
         "table6": "1",
-        "figure5": "1",
-        "figure6": "1",
-        "figure7": "1",
+        "score_figure": "3",  # Figures 5, 6 and 7
         "figure8": "1",
         "diversity": "1",
         "comparison": "1",

@@ -165,3 +165,33 @@ def test_built_mixture_properties(instructions, budget, percent, seed):
     mixture = build_mixture(records, PAPER_GROUPS, budget, percent, seed, instructions)
     totals = mixture.stats["totals"]
     assert totals["language"] == language_count(budget, percent) and totals["total"] == budget
+
+
+def test_a_run_owns_its_paths_and_the_rules_patterns_match_them():
+    """Each file target is spelled once (mlan.names): a run fills in the rules' pattern, and
+    a run made from a scores row's columns has the name the row's files carry."""
+    import re
+
+    from mlan import names
+
+    run = Run("tiny", Mix(12.5, 480), 7)
+    assert run.model_folder == "results/models/tiny/lang12.5_n480/seed7"
+    assert Run("tiny").model_folder == "results/models/tiny/pretrain"
+    assert run.mixture_folder == "results/mixtures/lang12.5_n480/seed7"
+    assert run.token_file == "results/tokens/tiny/lang12.5_n480/seed7.json"
+    assert run.score_file == "results/scores/tiny/lang12.5_n480_seed7.csv"
+    assert run.eval_file("pope") == "results/eval/tiny/lang12.5_n480_seed7/pope.json"
+    assert Run("tiny").eval_file("pope", "predictions") == "results/eval/tiny/pretrain/pope.predictions.jsonl"
+    assert Run.of("tiny", 12.5, 480.0, "7") == run and Run.of("tiny", None, None, None) == Run("tiny")
+    # the wildcard patterns the rules use read back the run they were filled with
+    for pattern, path in [(names.FINETUNED_MODEL, run.model_folder), (names.SCORE_FILE, run.score_file)]:
+        regex = re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")
+        regex = regex.format(model="(?P<model>[^/]+)", mix=f"(?P<mix>{names.MIX_PATTERN})", seed=r"(?P<seed>\d+)",
+                             run=f"(?P<run>{names.RUN_PATTERN})")  # fmt: skip
+        found = re.fullmatch(regex, path).groupdict()
+        parsed = (
+            Run.parse(found["model"], found["run"])
+            if "run" in found
+            else Run(found["model"], Mix.parse(found["mix"]), int(found["seed"]))
+        )
+        assert parsed == run

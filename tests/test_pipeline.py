@@ -16,8 +16,9 @@ from mlan.grid import Grid
 
 # the finished default run is one per worker: every test reading it runs on the same one
 pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("default_run")]
-TABLES = {f"table{n}": 1 for n in (1, 2, 5, 6)}
-FIGURES = {f"figure{n}": 1 for n in (5, 6, 7, 8)}
+# Tables 1 and 5 are jobs of one rule (score_table), Figures 5-7 of another (score_figure)
+TABLES = {"score_table": 2, "table2": 1, "table6": 1}
+FIGURES = {"score_figure": 3, "figure8": 1}
 
 
 def planned_jobs(workdir, *targets):
@@ -26,6 +27,14 @@ def planned_jobs(workdir, *targets):
     if "Nothing to be done" in output:
         return {}
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", output, flags=re.M) if rule != "total"}
+
+
+def planned_outputs(workdir, *targets) -> set[str]:
+    """The tables' and figures' files a dry run would write."""
+    output = snakemake(workdir, "-n", *targets).stdout
+    return set(
+        re.findall(r"results/(?:tables|figures)/[\w.]+", " ".join(re.findall(r"^    output: (.+)$", output, re.M)))
+    )
 
 
 @contextmanager
@@ -231,7 +240,8 @@ def test_changing_one_run_reruns_only_what_uses_it(default_run):
     # a budget-scaling run: only Figure 7 and scores.csv use it (Snakemake compares the
     # checksums of small inputs, so the content must change, not just the time stamp)
     with edited(default_run / "results/eval/tiny/lang100_n240_seed42/race.json"):
-        assert planned_jobs(default_run) == {"run_scores": 1, "scores": 1, "figure7": 1, "all": 1}
+        assert planned_jobs(default_run) == {"run_scores": 1, "scores": 1, "score_figure": 1, "all": 1}
+        assert planned_outputs(default_run) == {"results/figures/figure7.png", "results/figures/figure7.pdf"}
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
@@ -239,7 +249,11 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     jobs = planned_jobs(fresh, "results/figures/figure6.png")
     # the ratio grid's three mixtures, not the methods' or the budget scaling's
     assert jobs["finetune"] == 3 and jobs["evaluate"] == 3 and jobs["mixture"] == 3
-    assert jobs["figure6"] == 1 and jobs.keys().isdisjoint({"table1", "table5", "figure5", "diversity", "comparison"})
+    assert jobs["score_figure"] == 1 and jobs.keys().isdisjoint({"score_table", "diversity", "comparison"})
+    assert planned_outputs(fresh, "results/figures/figure6.png") == {
+        "results/figures/figure6.png",
+        "results/figures/figure6.pdf",
+    }
 
 
 def test_the_comparison_reads_every_published_setting(tmp_path):
@@ -269,7 +283,7 @@ def test_editing_the_prompts_reruns_only_mixtures_and_token_counts(default_run):
         expected |= (
             {"run_scores": 10, "scores": 1, "comparison": 1, "intervals": 1, "significance": 1}
             | TABLES
-            | {"figure5": 1, "figure6": 1, "figure7": 1}
+            | {"score_figure": 3}
         )
         assert planned_jobs(default_run) == expected
     assert planned_jobs(default_run) == {}
@@ -361,9 +375,13 @@ def test_changing_a_methods_ratio_reruns_only_that_method_and_what_aggregates_it
     overlay.write_text("models: {tiny: {methods: {mlan_v: 37.5}}}\n")
     jobs = planned_jobs(default_run, f"--configfile={overlay}")
     # Tables 5, 6 and Figure 6 hold the ratio grid only: they stay
-    assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1,
-                    "run_scores": 1, "scores": 1, "comparison": 1, "all": 1, "table1": 1, "table2": 1, "figure5": 1,
+    assert jobs == {"mixture": 1, "count_tokens": 1, "finetune": 1, "evaluate": 1, "run_scores": 1, "scores": 1,
+                    "comparison": 1, "all": 1, "score_table": 1, "table2": 1, "score_figure": 1,
                     "training_curves": 1, "intervals": 1, "significance": 1, "cost": 1}  # fmt: skip
+    assert planned_outputs(default_run, f"--configfile={overlay}") >= {
+        "results/tables/table1.md",
+        "results/figures/figure5.png",
+    }
 
 
 def test_a_score_file_carries_only_the_benchmarks_evaluated(default_run, tmp_path):

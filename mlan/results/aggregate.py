@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlan import benchmarks
+from mlan.names import Run
 from mlan.results.scores import BENCHMARKS, METHODS, averages, headline
 
 SUMMARY_COLUMNS = list(benchmarks.SUMMARY_COLUMNS)
@@ -39,6 +40,13 @@ def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def run_of(row: pd.Series) -> Run:
+    """The run a ``per_seed`` row is (from its columns: no name is parsed)."""
+    if pd.isna(row["percent"]):
+        return Run(row["model"])
+    return Run.of(row["model"], row["percent"], row["budget"], row["seed"])
+
+
 def read_intervals(paths) -> pd.DataFrame | None:
     """The intervals table when a rule declares it (``analysis.error_bars: items``), else None."""
     paths = list(paths)
@@ -52,7 +60,7 @@ def item_spread(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
     items (``results/tables/intervals.csv``), aligned with ``rows``."""
     half = intervals.assign(half=(intervals["ci_high"] - intervals["ci_low"]) / 2)
     wide = half.pivot_table(index=["model", "run"], columns="benchmark", values="half", aggfunc="first")
-    names = [f"{mix}_seed{seed}" if mix else "pretrain" for mix, seed in zip(rows["mix"], rows["seed"], strict=True)]
+    names = [run_of(row).name for _, row in rows.iterrows()]
     index = pd.MultiIndex.from_arrays([rows["model"], names])
     absent = [f"{m}/{r}" for m, r in index if (m, r) not in wide.index]
     if absent:

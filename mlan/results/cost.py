@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlan.errors import MlanError
+from mlan.names import Run
 from mlan.results.scores import METHODS
 
 COLUMNS = [
@@ -67,7 +68,8 @@ def cost_table(
     tokens = {}
     for path in token_files:
         counted = json.loads(Path(path).read_text())
-        tokens[(counted["model"], f"{counted['mix']}_seed{counted['seed']}")] = counted
+        run = Run.of(counted["model"], counted["percent"], counted["budget"], counted["seed"])
+        tokens[(run.model, run.name)] = counted
     rows, by_model = [], {}
     for folder, model, run, names in zip(folders, models, runs, methods, strict=True):
         if run != "pretrain" and (model, run) not in tokens:

@@ -72,6 +72,9 @@ def table5(scores: pd.DataFrame, intervals: pd.DataFrame | None = None) -> tuple
     return numbers, shown
 
 
+SCORE_TABLES = {"table1": table1, "table5": table5}  # the score tables by name (rule score_table)
+
+
 def setting(methods: list[str], percent: float) -> str:
     if methods:
         return " / ".join(METHODS.get(m, m) for m in methods)
