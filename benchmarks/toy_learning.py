@@ -5,7 +5,7 @@ held-out items through the real evaluation, beside the prior-only baseline
 
 Skills: reading a colour off a passage (toy SQuAD, held out: another seed), off an image
 (toy VQAv2, scored on toy GQA), picking an option's letter (toy CosmosQA, held out) and
-answering yes or no (toy StrategyQA, held out). tests/test_learning.py builds on the same
+answering yes or no (toy StrategyQA, held out). tests/unit/training/test_learning.py builds on the same
 world (``toy_world``, ``finetune``, ``scored``).
 """
 

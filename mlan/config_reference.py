@@ -1,5 +1,5 @@
 """The table of every config key that config/README.md carries, generated from
-config/schema.yaml so the two cannot drift (tests/test_config_reference.py).
+config/schema.yaml so the two cannot drift (tests/unit/shared/test_config_reference.py).
 ``python -m mlan.config_reference`` prints it."""
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import ROOT
 from PIL import Image
 
 from mlan.data.conversation import vicuna_v1
@@ -26,7 +27,7 @@ from mlan.evaluation.scoring import pope_count, score_item
 from mlan.training.input_ids import llava_input_ids
 from mlan.training.training_data import encode
 
-FIXTURES = Path(__file__).parent / "fixtures" / "official"
+FIXTURES = ROOT / "tests" / "fixtures" / "official"
 EVALUATION = json.loads((FIXTURES / "evaluation.json").read_text())
 TRAINING = json.loads((FIXTURES / "training.json").read_text())
 OFFICIAL = Protocol.from_config({}, "official")

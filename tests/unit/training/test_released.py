@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT
 from PIL import Image
 
 from mlan.errors import SourceError
@@ -22,7 +23,7 @@ from mlan.training.input_ids import llava_input_ids
 from mlan.training.model import load_model
 from mlan.training.released import convert, read_state
 
-FIXTURES = Path(__file__).parent / "fixtures" / "official"
+FIXTURES = ROOT / "tests" / "fixtures" / "official"
 TOWER = "openai/clip-vit-large-patch14-336"
 PLACEHOLDER = -200
 

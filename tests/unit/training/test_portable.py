@@ -103,7 +103,7 @@ def test_the_language_model_exports_alone_with_identical_logits(portable, tmp_pa
 
 @needs_transformers_4
 def test_a_transformers_4_install_loads_the_model_with_identical_logits(portable, transformers_4, tmp_path):
-    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/test_portable.py"""
+    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/unit/training/test_portable.py"""
     ids, pixels = inputs(portable)
     theirs = transformers_4_logits(transformers_4, portable, ids, pixels, "<pad>", tmp_path)
     assert torch.equal(theirs, logits(portable, ids, pixels))

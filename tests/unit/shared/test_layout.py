@@ -64,7 +64,7 @@ def test_every_test_the_docs_name_exists():
     """docs/*.md and the READMEs cite tests as evidence; a renamed or removed test must not
     stay cited (``test_disk_full_*`` names a family by its prefix)."""
     defined = set()
-    for path in (ROOT / "tests").glob("*.py"):
+    for path in (ROOT / "tests").rglob("*.py"):
         defined |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M)) | {path.stem}
     documents = [
         *(ROOT / "docs").glob("*.md"),

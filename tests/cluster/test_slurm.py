@@ -1,6 +1,6 @@
 """The paper's path through the Slurm profile against a real Slurm: slurmctld, slurmd,
 slurmdbd + MariaDB (for sacct), munge and 8 fake A100s on this machine, started by
-tests/slurm/start-slurm.sh and stopped by PID. The stand-in of config/paper.yaml
+tests/cluster/slurm/start-slurm.sh and stopped by PID. The stand-in of config/paper.yaml
 (mlan.standin: pretrained weights and hub-layout data in local folders, DeepSpeed ZeRO-2 /
 ZeRO-3, packing, data-loader workers, the paper's protocol; thinned to cover each code path
 once) runs end to end through `--profile profiles/slurm`, unchanged; one ZeRO-3 finetuning
@@ -23,7 +23,7 @@ from mlan.grid import Grid
 
 pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]  # one Slurm, one worker
 
-SCRIPTS = ROOT / "tests" / "slurm"
+SCRIPTS = ROOT / "tests" / "cluster" / "slurm"
 PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
 # The node advertises more than the profile's largest request (64 CPUs, 500 GB, 8 GPUs per
 # training job), so the profile's requests schedule as written on a small machine.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# start-slurm.sh - idempotent single-node Slurm "cluster" on localhost for tests/test_slurm.py
+# start-slurm.sh - idempotent single-node Slurm "cluster" on localhost for tests/cluster/test_slurm.py
 # (adapted from shared/reference/local-slurm). Installs Debian's Slurm 22.05 with munge and
 # slurmdbd+MariaDB (so sacct works), starts the daemons by hand (no systemd) and records
 # their PIDs; stop-slurm.sh stops exactly those PIDs.

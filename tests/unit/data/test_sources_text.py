@@ -39,7 +39,8 @@ def run(root: Path, name: str, files: dict[str, list[dict]], patterns: dict | No
 
 
 def without_doc(meta: dict) -> dict:
-    """A record's meta but the hub fields kept for the official prompts (tests/test_official_fidelity.py)."""
+    """A record's meta but the hub fields kept for the official prompts
+    (tests/unit/evaluation/test_official_fidelity.py)."""
     return {key: value for key, value in meta.items() if key != "doc"}
 
 

@@ -1,13 +1,9 @@
-"""Faults below the workflow: training killed (SIGKILL) and rerun, half-written or corrupt
-checkpoints, a full disk on every output writer, partial downloads. Expected: resume or a
-clear error, never a file that looks complete but is not, and the same final weights as an
-uninterrupted run."""
+"""Interrupted, copied, half-written or corrupt checkpoints: training resumes equal to an
+uninterrupted run or starts over, saying why (mlan.training.checkpoints)."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import shutil
 import signal
 import time
@@ -17,14 +13,6 @@ import torch
 from conftest import FAST
 from test_training import changed, run_training, weights
 
-from mlan import atomic
-from mlan.atomic import DiskFullError
-from mlan.data.download import fetch_hub, fetch_toy
-from mlan.data.images import ImageStore
-from mlan.data.mixture import write_json
-from mlan.data.normalize import normalize_dataset
-from mlan.data.records import Record, write_records
-from mlan.errors import SourceError
 from mlan.training.checkpoints import FINGERPRINT, check_checkpoint
 from mlan.training.train import prepare_checkpoints
 
@@ -85,6 +73,33 @@ def resume(world, killed, tmp_path, corrupt=None):
     return output, log
 
 
+def truncate(name):
+    def corrupt(checkpoint):
+        path = checkpoint / name
+        if path.exists():  # (already cut short when the kill landed inside this save)
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    return corrupt
+
+
+def remove(name):
+    return lambda checkpoint: (checkpoint / name).unlink(missing_ok=True)
+
+
+def garble(name):
+    return lambda checkpoint: (checkpoint / name).write_text('{"global_st')
+
+
+CORRUPTIONS = {
+    "trainer state missing (killed before the last file)": (remove("trainer_state.json"), "trainer_state.json is miss"),
+    "trainer state half-written": (garble("trainer_state.json"), "trainer_state.json is unreadable"),
+    "weights truncated": (truncate("model.safetensors"), "model.safetensors: "),
+    "optimizer truncated": (truncate("optimizer.pt"), "optimizer.pt: not a complete torch file"),
+    "scheduler missing": (remove("scheduler.pt"), "scheduler.pt missing"),
+    "empty folder": (lambda checkpoint: [p.unlink() for p in checkpoint.iterdir()], "trainer_state.json is missing"),
+}
+
+
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(world, killed, uninterrupted, tmp_path):
     stamp = (killed / "fingerprint.txt").read_text()
     complete = [p for p in killed.glob("checkpoint-*") if check_checkpoint(p) is None]
@@ -119,39 +134,12 @@ def test_a_checkpoint_copied_in_from_another_run_is_not_resumed(killed, tmp_path
     assert not complete[-1].exists() and not complete[-2].exists()
 
 
-def truncate(name):
-    def corrupt(checkpoint):
-        path = checkpoint / name
-        if path.exists():  # (already cut short when the kill landed inside this save)
-            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-
-    return corrupt
-
-
 def test_half_written_checkpoint_falls_back_to_the_previous_one(world, killed, uninterrupted, tmp_path):
     output, log = resume(world, killed, tmp_path, truncate("model.safetensors"))
     step = int(newest(killed).name.split("-")[1])
     assert f"skipping checkpoint checkpoint-{step}: " in log
     assert f"checkpoint-{step - 2}\n" in log.split("resume from: ")[1]
     assert changed(uninterrupted, weights(output)) == set()
-
-
-def remove(name):
-    return lambda checkpoint: (checkpoint / name).unlink(missing_ok=True)
-
-
-def garble(name):
-    return lambda checkpoint: (checkpoint / name).write_text('{"global_st')
-
-
-CORRUPTIONS = {
-    "trainer state missing (killed before the last file)": (remove("trainer_state.json"), "trainer_state.json is miss"),
-    "trainer state half-written": (garble("trainer_state.json"), "trainer_state.json is unreadable"),
-    "weights truncated": (truncate("model.safetensors"), "model.safetensors: "),
-    "optimizer truncated": (truncate("optimizer.pt"), "optimizer.pt: not a complete torch file"),
-    "scheduler missing": (remove("scheduler.pt"), "scheduler.pt missing"),
-    "empty folder": (lambda checkpoint: [p.unlink() for p in checkpoint.iterdir()], "trainer_state.json is missing"),
-}
 
 
 @pytest.mark.parametrize("case", CORRUPTIONS)
@@ -181,124 +169,6 @@ def test_no_complete_checkpoint_starts_over(killed, tmp_path):
     lines = []
     assert prepare_checkpoints(folder, (folder / "fingerprint.txt").read_text(), lines.append) is None
     assert len(lines) == len(list(killed.glob("checkpoint-*"))) and not (folder / "train_log.jsonl").exists()
-
-
-# --- a full disk: a real ENOSPC from the kernel (/dev/full) on every kind of output ---------
-
-
-def full_disk(path):
-    """Make the next write of ``path`` (through its temporary file) fail with ENOSPC."""
-    atomic.temporary(path).symlink_to("/dev/full")
-
-
-RECORD = Record(id="1", dataset="squad", task="qa", modality="text", answer_type="short", question="q", answer="a")
-
-
-def png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-WRITERS = {
-    "normalized records": (lambda path: write_records([RECORD] * 3, path), "records.jsonl"),
-    "mixture / token / score JSON": (lambda path: write_json({"a": [1] * 100}, path), "train.json"),
-    "scores CSV and prompts": (lambda path: atomic.write_text(path, "model,score\n" * 100), "scores.csv"),
-    "an image": (lambda path: ImageStore(path.parent.parent, path.parent.name).save(png(), "x"), "images/x.png"),
-}
-
-
-@pytest.mark.parametrize("case", WRITERS)
-def test_disk_full_names_the_file_and_keeps_the_old_one(tmp_path, case):
-    write, relative = WRITERS[case]
-    path = tmp_path / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix != ".png":
-        path.write_text("old, complete content\n")
-    full_disk(path)
-    with pytest.raises(DiskFullError, match=rf"no space left on the device while writing '{path}'") as error:
-        write(path)
-    assert error.value.__cause__.errno == errno.ENOSPC
-    assert not os.path.lexists(atomic.temporary(path))
-    if path.suffix == ".png":
-        assert not path.exists()
-    else:
-        assert path.read_text() == "old, complete content\n"
-
-
-def test_disk_full_while_normalizing_leaves_no_output(tmp_path):
-    fetch_toy("squad", tmp_path / "src", 30, 0)
-    output = tmp_path / "data" / "squad.jsonl"
-    output.parent.mkdir()
-    full_disk(output)
-    with pytest.raises(DiskFullError, match="squad.jsonl"):
-        normalize_dataset("squad", tmp_path / "src", output, tmp_path / "images")
-    assert not output.exists() and not output.with_suffix(".stats.json").exists()
-
-
-# --- partial downloads ---------------------------------------------------------------------
-
-DAMAGE = {
-    "truncated": (lambda path: path.write_bytes(path.read_bytes()[:100]), r"has 100 bytes, \d+ were downloaded"),
-    "missing": (lambda path: path.unlink(), "is missing"),
-    "same size, other bytes": (lambda path: path.write_bytes(b"x" * path.stat().st_size), "does not match its SHA-256"),
-}
-
-
-@pytest.mark.parametrize("case", DAMAGE)
-def test_damaged_source_is_named_before_it_is_read(tmp_path, case):
-    damage, message = DAMAGE[case]
-    manifest = fetch_toy("vqav2", tmp_path / "src", 10, 0)
-    assert set(manifest["checksums"]) == set(manifest["files"])
-    (relative,) = [name for name in manifest["files"] if name.endswith(".parquet")]
-    damage(tmp_path / "src" / relative)
-    with pytest.raises(SourceError, match=rf"'{tmp_path / 'src' / relative}' {message}.*delete '.*src' to refetch"):
-        normalize_dataset("vqav2", tmp_path / "src", tmp_path / "out.jsonl", tmp_path / "images")
-    assert not (tmp_path / "out.jsonl").exists()
-
-
-class FakeHub:
-    """The hub's listing and a download that comes back short ``short`` times (no network
-    here): what an interrupted transfer leaves."""
-
-    def __init__(self, monkeypatch, content: bytes, short: int):
-        import huggingface_hub
-
-        self.content, self.short, self.calls = content, short, 0
-        hub = self
-
-        class Api:
-            def dataset_info(self, repo, revision, files_metadata):
-                sibling = type("Sibling", (), {"rfilename": "data/train.parquet", "size": len(hub.content)})
-                return type("Info", (), {"sha": "f" * 40, "siblings": [sibling]})
-
-        monkeypatch.setattr(huggingface_hub, "HfApi", Api)
-        monkeypatch.setattr(huggingface_hub, "snapshot_download", self.download)
-
-    def download(self, repo, repo_type, revision, allow_patterns, local_dir, force_download):
-        self.calls += 1
-        data = self.content[:10] if self.calls <= self.short else self.content
-        (local_dir / "data").mkdir(exist_ok=True)
-        (local_dir / "data" / "train.parquet").write_bytes(data)
-
-
-def test_partial_hub_download_is_fetched_again(monkeypatch, tmp_path):
-    hub = FakeHub(monkeypatch, b"parquet bytes " * 100, short=1)
-    manifest = fetch_hub("squad", tmp_path / "src", "rajpurkar/squad", "main", {"main": "data/*.parquet"})
-    assert hub.calls == 2 and manifest["checksums"]["data/train.parquet"]["bytes"] == 1400
-
-
-def test_partial_hub_download_twice_is_named(monkeypatch, tmp_path):
-    FakeHub(monkeypatch, b"parquet bytes " * 100, short=2)
-    with pytest.raises(
-        SourceError, match=r"incomplete download .*'data/train\.parquet' has 10 bytes, the hub lists 1400"
-    ):
-        fetch_hub("squad", tmp_path / "src", "rajpurkar/squad", "main", {"main": "data/*.parquet"})
-    assert not (tmp_path / "src" / "SOURCE.json").exists()
 
 
 def test_weights_differ_from_a_different_seed(world, uninterrupted, tmp_path):

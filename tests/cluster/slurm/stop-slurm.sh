@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# stop-slurm.sh - (tests/test_slurm.py) stop only the daemons that start-slurm.sh started (PIDs recorded
+# stop-slurm.sh - (tests/cluster/test_slurm.py) stop only the daemons that start-slurm.sh started (PIDs recorded
 # in $SLURM_LOCAL_DIR/pids/<name>.pid). Never kills by name. Then removes the slurm.conf
 # start-slurm.sh generated, which would name a controller that no longer runs.
 #   --slurm-only : stop slurmd/slurmctld/slurmdbd, leave munged/mariadb running

@@ -236,7 +236,7 @@ def test_a_config_built_llm_takes_its_architecture_and_tokenizer(architecture, e
 @needs_transformers_4
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda pair: "-".join(pair))
 def test_a_transformers_4_install_loads_each_backbone(assembled, pair, transformers_4, tmp_path):
-    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/test_backbones.py"""
+    """MLAN_TEST_TRANSFORMERS4=1 pytest tests/unit/training/test_backbones.py"""
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(assembled[pair])
