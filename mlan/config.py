@@ -30,6 +30,17 @@ def load_schema(schema_path: str | Path) -> dict:
     return schema
 
 
+def canonical(value):
+    """``value`` with every mapping's keys sorted, at every depth (lists keep their order).
+    YAML's key order says nothing; the rules' params are made from the canonical config, so
+    a config saved in another key order (or by a YAML library that sorts) reruns nothing."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def check_config(config: dict, schema_path: str | Path, files=()) -> None:
     """Raise ConfigError listing every schema violation as ``key: problem`` (and the config
     files the merged config came from, where given)."""

@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from mlan import rule_code
-from mlan.config import check_config, refuse_duplicate_keys
+from mlan.config import canonical, check_config, refuse_duplicate_keys
 from mlan.benchmarks import scoring as benchmark_scoring
 from mlan.catalog import ALL_DATASETS, PRETRAIN_DATASETS, TRAIN_DATASETS
 from mlan.data.templates import Formatting
@@ -40,12 +40,17 @@ check_config(
 if Path(config["instructions"]).is_file():
     refuse_duplicate_keys([config["instructions"]])
 validate(config, schema="../config/schema.yaml")
+# Every mapping's keys sorted (defaults included): the params made from the config do not
+# depend on the order its keys were written in, so that order reruns nothing.
+_canonical = canonical(config)
+config.clear()
+config.update(_canonical)
 GRID = Grid(config)
 for note in GRID.notes():
     print(f"Note: {note}.", file=sys.stderr)
 BENCHMARKS = config["evaluation"]["benchmarks"]
 # How each is scored (mlan/benchmarks.py): the evaluations' params, not their code.
-SCORING = benchmark_scoring(BENCHMARKS)
+SCORING = canonical(benchmark_scoring(BENCHMARKS))
 # How a benchmark is prompted, run and scored under each protocol (the protocol's choices
 # with the config's options over them; which benchmarks run is in the targets, not here).
 PROTOCOLS = {
