@@ -127,8 +127,10 @@ class Grid:
         return Mix(self.config["models"][model]["methods"][method], self.budget)
 
     def methods_of(self, model: str, mix: Mix) -> list[str]:
-        """The recipes (``mlan``, ``llava``, ...) of a model that train on ``mix``, in config order."""
-        return [name for name in self.config["models"][model]["methods"] if self.method_mix(model, name) == mix]
+        """The recipes (``mlan``, ``llava``, ...) of a model that train on ``mix``: the paper's
+        in its order, then others by name (never the config's key order, which says nothing)."""
+        names = [name for name in self.config["models"][model]["methods"] if self.method_mix(model, name) == mix]
+        return sorted(names, key=lambda name: (PAPER_METHODS.index(name) if name in PAPER_METHODS else 99, name))
 
     def run_methods(self, run: Run) -> list[str]:
         """A run's recipe names: ``["pretrain"]``, every method training on its mix (two
