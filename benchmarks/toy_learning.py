@@ -100,10 +100,13 @@ def finetune(
     return toy / name
 
 
+PLAIN_ACCURACY = {"scorer": "accuracy", "headline": "accuracy"}
+
+
 def scored(toy: Path, model: Path, benchmark: str, records, images: Path | None = None) -> float:
     """The model's headline score on ``records`` through the evaluation (prompts, harness,
     extraction, metric), under the default's protocol."""
-    from mlan.benchmarks import scoring
+    from mlan.benchmarks import BY_NAME, scoring
     from mlan.data.templates import Instructions
     from mlan.evaluation.prompts import eval_items
     from mlan.evaluation.run import evaluate
@@ -113,10 +116,10 @@ def scored(toy: Path, model: Path, benchmark: str, records, images: Path | None 
     prompts.parent.mkdir()
     items = eval_items(benchmark, records, Instructions.load(ROOT / "config" / "instructions.yaml"), protocol())
     prompts.write_text("".join(json.dumps(item) + "\n" for item in items))
-    found = evaluate(
-        model, [prompts], (images or toy / "images").resolve(), out, out / "work", protocol(), {}, scoring([benchmark])
-    )
-    return found[benchmark]
+    # a held-out training set (toy SQuAD, StrategyQA) is scored by its accuracy
+    scored_as = scoring([benchmark]) if benchmark in BY_NAME else {benchmark: PLAIN_ACCURACY}
+    images = (images or toy / "images").resolve()
+    return evaluate(model, [prompts], images, out, out / "work", protocol(), {}, scored_as)[benchmark]
 
 
 def blanked(toy: Path) -> Path:
