@@ -8,9 +8,8 @@ vision tower a model's config names, and what each one decides.
 - The vision tower decides the CLS handling: CLIP has a CLS token, which LLaVA drops
   (``vision_feature_select_strategy: default``), SigLIP has none (``full``). Both take the
   features of ``vision.feature_layer`` (LLaVA-1.5's penultimate layer, -2, by default).
-- ``projector: mlp2x_gelu`` (LLaVA-1.5's Linear-GELU-Linear) is the one depth that
-  transformers' ``LlavaForConditionalGeneration`` (and so lmms-eval's ``llava_hf``, vLLM,
-  SGLang) loads; ``mlp{N}x_gelu`` of another depth is refused before any work starts.
+- ``projector: mlp<N>x_gelu``: N linear layers, GELU between (LLaVA-1.5: ``mlp2x_gelu``, the
+  stock ``LlavaForConditionalGeneration``; another depth: ``mlan.training.projector``).
 """
 
 from __future__ import annotations
@@ -79,7 +78,6 @@ TOWERS = {
     ),
 }
 PROJECTOR = re.compile(r"^mlp(\d+)x_gelu$")
-SUPPORTED_PROJECTOR_DEPTHS = (2,)
 
 
 def llm_architecture(model: str, llm: dict) -> str:
@@ -139,18 +137,14 @@ def projector_depth(model: str, spec: dict) -> int:
     if not match:
         raise MlanError(f"models.{model}.projector: '{name}' is not of the form mlp<N>x_gelu (e.g. mlp2x_gelu)")
     depth = int(match.group(1))
-    if depth not in SUPPORTED_PROJECTOR_DEPTHS:
-        raise MlanError(
-            f"models.{model}.projector: '{name}' has {depth} linear layers; transformers' "
-            "LlavaForConditionalGeneration (and lmms-eval's llava_hf, which evaluates the saved "
-            "models) has a two-layer projector only: use mlp2x_gelu"
-        )
+    if depth < 1:
+        raise MlanError(f"models.{model}.projector: '{name}' has no linear layer (mlp1x_gelu is one)")
     return depth
 
 
 def check_backbone(model: str, spec: dict) -> None:
-    """What the processor and the assembly refuse before any loading: a projector of a
-    depth transformers cannot load, an architecture named for pretrained weights (their
+    """What the processor and the assembly refuse before any loading: a projector name not
+    of the form mlp<N>x_gelu, an architecture named for pretrained weights (their
     config.json decides)."""
     projector_depth(model, spec)
     for part in ("llm", "vision"):

@@ -21,6 +21,7 @@ from mlan.training.backbone import (
     Tower,
     check_backbone,
     feature_layer,
+    projector_depth,
     tower,
     vision_config,
 )
@@ -32,9 +33,16 @@ if TYPE_CHECKING:
 
 
 def llava_config(
-    vision_config, text_config, tokenizer, family: Tower = TOWERS["clip"], feature_layer: int = DEFAULT_FEATURE_LAYER
+    vision_config,
+    text_config,
+    tokenizer,
+    family: Tower = TOWERS["clip"],
+    feature_layer: int = DEFAULT_FEATURE_LAYER,
+    projector_depth: int = 2,
 ):
     from transformers import LlavaConfig
+
+    from mlan.training.projector import DEPTH_KEY, STOCK_DEPTH
 
     config = LlavaConfig(
         vision_config=vision_config,
@@ -47,13 +55,17 @@ def llava_config(
     )
     config.text_config.pad_token_id = tokenizer.pad_token_id
     config.pad_token_id = tokenizer.pad_token_id
+    if projector_depth != STOCK_DEPTH:  # LLaVA-1.5's depth keeps the stock config, as before
+        setattr(config, DEPTH_KEY, projector_depth)
     return config
 
 
 def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     """The untrained assembly: pretrained (or, for tiny configs, seeded random) LLM and
     vision tower, a freshly initialized projector, embeddings sized for the added tokens."""
-    from transformers import AutoModelForCausalLM, LlavaForConditionalGeneration
+    from transformers import AutoModelForCausalLM
+
+    from mlan.training.projector import llava_class
 
     llm, vision = spec["llm"], spec["vision"]
     check_backbone(model, spec)
@@ -71,8 +83,10 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
         if language.get_input_embeddings().weight.shape[0] < len(tokenizer):
             language.resize_token_embeddings(len(tokenizer))
         text_config = language.config
-    config = llava_config(vision_settings, text_config, tokenizer, family, feature_layer(vision))
-    assembled = LlavaForConditionalGeneration(config)
+    config = llava_config(
+        vision_settings, text_config, tokenizer, family, feature_layer(vision), projector_depth(model, spec)
+    )
+    assembled = llava_class(config)(config)
     if language is not None:
         assembled.model.language_model.load_state_dict(language.model.state_dict())
         assembled.lm_head.load_state_dict(language.lm_head.state_dict())
@@ -93,12 +107,16 @@ def set_trainable(model, prefixes: tuple[str, ...]) -> dict[str, int]:
 
 
 def load_model(folder: str | Path):
-    from transformers import LlavaForConditionalGeneration
+    """A saved LLaVA in fp32, in its class (the stock one, or ``DeepProjectorLlava`` for a
+    projector of another depth: ``mlan.training.projector``)."""
+    from transformers import LlavaConfig
+
+    from mlan.training.projector import llava_class
 
     if not (Path(folder) / "config.json").is_file():
         raise SourceError(f"no model at '{folder}' (config.json missing)")
     initialize_vector_math()  # before training or evaluation splits a VML call between threads
-    return LlavaForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+    return llava_class(LlavaConfig.from_pretrained(folder)).from_pretrained(folder, dtype=torch.float32)
 
 
 PACKED_ATTENTION = "mlan_packed"

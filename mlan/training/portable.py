@@ -67,10 +67,11 @@ def export_language_model(model_folder: str | Path, target: str | Path) -> None:
     """The LLM of a saved LLaVA as a causal LM folder of its own architecture (Llama's
     ``LlamaForCausalLM``, Qwen2's ``Qwen2ForCausalLM``, ...) with its tokenizer (the
     ``<image>`` token stays in the vocabulary: the embedding rows match the ids)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaForConditionalGeneration
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    llava = LlavaForConditionalGeneration.from_pretrained(model_folder, dtype=torch.float32)
+    from mlan.training.model import load_model
+
+    llava = load_model(model_folder)
     language = AutoModelForCausalLM.from_config(llava.config.text_config)
     language.model.load_state_dict(llava.model.language_model.state_dict())
     language.lm_head.load_state_dict(llava.lm_head.state_dict())

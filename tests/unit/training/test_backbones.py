@@ -189,8 +189,8 @@ def test_the_paper_backbones_behave_as_before_the_seam(folders, tmp_path):
 
 
 def test_bad_backbone_settings_are_named(folders):
-    with pytest.raises(MlanError, match=r"models.m.projector: 'mlp3x_gelu' has 3 linear layers"):
-        projector_depth("m", {"projector": "mlp3x_gelu"})
+    with pytest.raises(MlanError, match=r"models.m.projector: 'mlp0x_gelu' has no linear layer"):
+        projector_depth("m", {"projector": "mlp0x_gelu"})
     with pytest.raises(MlanError, match=r"models.m.projector: 'gelu' is not of the form"):
         projector_depth("m", {"projector": "gelu"})
     with pytest.raises(MlanError, match=r"models.m.vision.source: '.*qwen2' is a 'qwen2' model"):
@@ -248,3 +248,48 @@ def test_a_transformers_4_install_loads_each_backbone(assembled, pair, transform
         transformers_4, assembled[pair], batch["input_ids"], batch["pixel_values"], "<pad>", tmp_path
     )
     assert torch.allclose(theirs, ours, atol=1e-5)
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_a_projector_of_another_depth_trains_saves_and_loads(world, depth, tmp_path):
+    """mlp1x_gelu is one linear map, mlp3x_gelu three with GELUs between: the model saves
+    as a DeepProjectorLlava with its depth, loads back with the same logits, and its
+    projector learns; mlp2x_gelu stays the stock class (no depth written)."""
+    import json
+
+    from transformers import AutoProcessor
+
+    from mlan.training.projector import DEPTH_KEY
+
+    processor = AutoProcessor.from_pretrained(world / "base")
+    spec = {**TINY, "projector": f"mlp{depth}x_gelu"}
+    model = build_base_model("tiny", spec, processor.tokenizer, seed=0)
+    layers = [name for name, _ in model.model.multi_modal_projector.named_children() if name.startswith("linear")]
+    assert layers == [f"linear_{n}" for n in range(1, depth + 1)]
+    first = model.model.multi_modal_projector.linear_1
+    assert (first.in_features, first.out_features) == (TINY["vision"]["config"]["hidden_size"], 32)
+    model.save_pretrained(tmp_path / "base")
+    processor.save_pretrained(tmp_path / "base")
+    config = json.loads((tmp_path / "base" / "config.json").read_text())
+    assert config[DEPTH_KEY] == depth and config["architectures"] == ["DeepProjectorLlava"]
+    loaded = load_model(tmp_path / "base")
+    pixels = processor.image_processor([image()], return_tensors="pt")["pixel_values"]
+    ids = torch.tensor([llava_input_ids("USER: <image>\nWhat? ASSISTANT:", processor.tokenizer,
+                                        loaded.config.image_token_id, loaded.config.image_seq_length)])  # fmt: skip
+    with torch.no_grad():
+        assert torch.equal(
+            loaded(input_ids=ids, pixel_values=pixels).logits, model(input_ids=ids, pixel_values=pixels).logits
+        )
+    settings = Settings(**FAST | {"epochs": 1})
+    train("pretrain", tmp_path / "base", world / "data/llava_pretrain.jsonl", world / "images", tmp_path / "pre",
+          tmp_path / "ckpt", settings)  # fmt: skip
+    from safetensors.torch import load_file
+
+    before, after = load_file(tmp_path / "base/model.safetensors"), load_file(tmp_path / "pre/model.safetensors")
+    moved = {key for key in before if not torch.equal(before[key], after[key])}
+    assert moved and all("multi_modal_projector." in key for key in moved)  # pretraining: the projector only
+    assert {key.split("multi_modal_projector.")[1].split(".")[0] for key in moved} == {
+        f"linear_{n}" for n in range(1, depth + 1)
+    }
+    stock = build_base_model("tiny", TINY, processor.tokenizer, seed=0)
+    assert type(stock).__name__ == "LlavaForConditionalGeneration" and not hasattr(stock.config, DEPTH_KEY)
