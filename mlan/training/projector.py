@@ -5,9 +5,10 @@ transformers' ``LlavaForConditionalGeneration`` has exactly LLaVA-1.5's projecto
 model of another depth is a ``DeepProjectorLlava``: the same class with the projector
 swapped before any weight is loaded, its depth saved in ``config.json``
 (``mlan_projector_depth``) and its class in ``architectures``. The pipeline loads it
-(``mlan.training.model.load_model``); tools that know only the stock class (lmms-eval's
-``llava_hf``, vLLM, transformers 4.x) cannot, and say so rather than start a projector at
-random. ``mlp2x_gelu`` models are the stock class, exactly as before."""
+(``mlan.training.model.load_model``). Tools that know only the stock class (lmms-eval's
+``llava_hf``, vLLM, transformers 4.x) would load it as LLaVA-1.5's, warning of projector
+weights unexpected or missing (then random): evaluate such a model with the pipeline.
+``mlp2x_gelu`` models are the stock class, exactly as before."""
 
 from __future__ import annotations
 
