@@ -77,9 +77,3 @@ def scoring(names) -> dict[str, dict[str, str]]:
     if unknown:
         raise KeyError(f"unknown benchmark(s) {', '.join(unknown)}; declared: {', '.join(BENCHMARKS)}")
     return {name: BY_NAME[name].scoring() for name in names}
-
-
-def headline(benchmark: str) -> str:
-    if benchmark not in BY_NAME:
-        raise KeyError(f"unknown benchmark '{benchmark}'; known: {', '.join(BENCHMARKS)}")
-    return HEADLINE[benchmark]

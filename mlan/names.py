@@ -101,10 +101,6 @@ class Run:
         return FINETUNED_MODEL.format(model=self.model, mix=self.mix, seed=self.seed)
 
     @property
-    def mixture_folder(self) -> str:
-        return self.mix.folder(self.seed)
-
-    @property
     def token_file(self) -> str:
         return TOKEN_FILE.format(model=self.model, mix=self.mix, seed=self.seed)
 

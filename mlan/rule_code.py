@@ -10,6 +10,7 @@ loaded by a computed name (``importlib``) is not seen: the rule names it as an e
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = "mlan"
@@ -23,6 +24,11 @@ def _module_of(path: Path, root: Path) -> list[str]:
 def imported_modules(path: str | Path, root: str | Path) -> list[str]:
     """The ``mlan`` modules the file at ``path`` (relative to ``root``) may import; a
     ``from X import y`` gives ``X`` and ``X.y`` (``y`` a module or not: resolved later)."""
+    return list(_imported_modules(str(path), str(root)))
+
+
+@functools.cache  # every rule's closure shares most files: each is parsed once per start-up
+def _imported_modules(path: str, root: str) -> tuple[str, ...]:
     root = Path(root)
     tree = ast.parse((root / path).read_text(), filename=str(path))
     package = _module_of(root / path, root)
@@ -41,7 +47,7 @@ def imported_modules(path: str | Path, root: str | Path) -> list[str]:
             if module:
                 names.add(module)
                 names.update(f"{module}.{alias.name}" for alias in node.names)
-    return sorted(name for name in names if name.split(".")[0] == PACKAGE)
+    return tuple(sorted(name for name in names if name.split(".")[0] == PACKAGE))
 
 
 def module_files(name: str, root: str | Path) -> list[str]:

@@ -40,13 +40,6 @@ def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def run_of(row: pd.Series) -> Run:
-    """The run a ``per_seed`` row is (from its columns: no name is parsed)."""
-    if pd.isna(row["percent"]):
-        return Run(row["model"])
-    return Run.of(row["model"], row["percent"], row["budget"], row["seed"])
-
-
 def read_intervals(paths) -> pd.DataFrame | None:
     """The intervals table when a rule declares it (``analysis.error_bars: items``), else None."""
     paths = list(paths)
@@ -60,7 +53,11 @@ def item_spread(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
     items (``results/tables/intervals.csv``), aligned with ``rows``."""
     half = intervals.assign(half=(intervals["ci_high"] - intervals["ci_low"]) / 2)
     wide = half.pivot_table(index=["model", "run"], columns="benchmark", values="half", aggfunc="first")
-    names = [run_of(row).name for _, row in rows.iterrows()]
+    # each row's run from its columns (no name is parsed); a Pretrain row has no percent
+    names = [
+        Run.of(row.model, None if pd.isna(row.percent) else row.percent, row.budget, row.seed).name
+        for row in rows.itertuples()
+    ]
     index = pd.MultiIndex.from_arrays([rows["model"], names])
     absent = [f"{m}/{r}" for m, r in index if (m, r) not in wide.index]
     if absent:

@@ -177,7 +177,7 @@ def test_a_run_owns_its_paths_and_the_rules_patterns_match_them():
     run = Run("tiny", Mix(12.5, 480), 7)
     assert run.model_folder == "results/models/tiny/lang12.5_n480/seed7"
     assert Run("tiny").model_folder == "results/models/tiny/pretrain"
-    assert run.mixture_folder == "results/mixtures/lang12.5_n480/seed7"
+    assert run.mix.folder(run.seed) == "results/mixtures/lang12.5_n480/seed7"
     assert run.token_file == "results/tokens/tiny/lang12.5_n480/seed7.json"
     assert run.score_file == "results/scores/tiny/lang12.5_n480_seed7.csv"
     assert run.eval_file("pope") == "results/eval/tiny/lang12.5_n480_seed7/pope.json"
