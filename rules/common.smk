@@ -160,6 +160,56 @@ def get_weight_records(wildcards):
     ]
 
 
+def llm_pretraining(model):
+    """A config-built LLM's own pretraining settings (None: it starts random); a pretrained
+    LLM has had its own."""
+    spec = config["models"][model]
+    if "llm_pretraining" in spec and "config" not in spec["llm"]:
+        raise WorkflowError(
+            f"models.{model}.llm_pretraining: set for a pretrained LLM ({spec['llm']['source']}); "
+            "it applies to an LLM built from its config only"
+        )
+    unknown = sorted(
+        set(spec.get("llm_pretraining", {}).get("corpus", {})) - set(ALL_DATASETS)
+    )
+    if unknown:
+        raise WorkflowError(
+            f"models.{model}.llm_pretraining.corpus: no toy generator for {', '.join(unknown)} "
+            f"(known: {', '.join(ALL_DATASETS)})"
+        )
+    if spec.get("llm_pretraining", {}).get("seed") == config.get("toy_seed"):
+        raise WorkflowError(
+            f"models.{model}.llm_pretraining.seed: equal to toy_seed ({config['toy_seed']}), so "
+            "the LLM would pretrain on the very rows it is later tuned and evaluated on"
+        )
+    return spec.get("llm_pretraining")
+
+
+def get_pretrained_llm(wildcards):
+    """The LLM the assembly starts from when the model pretrains its own (else none)."""
+    if llm_pretraining(wildcards.model) is None:
+        return []
+    return f"results/models/{wildcards.model}/llm"
+
+
+def get_llm_corpus(wildcards):
+    """The text a tiny LLM pretrains on, which its tokenizer learns from too (else none)."""
+    if llm_pretraining(wildcards.model) is None:
+        return []
+    return f"results/data/llm_corpus/{wildcards.model}.jsonl"
+
+
+def get_llm_corpus_code(wildcards):
+    """The corpus script and, for each toy set it generates, its generator and adapter
+    (loaded by name, so the import walker cannot see them)."""
+    names = sorted(llm_pretraining(wildcards.model)["corpus"])
+    return library(
+        "scripts/llm_corpus.py",
+        *[f"mlan/data/toy/{name}.py" for name in names],
+        *[f"mlan/data/sources/{name}.py" for name in names],
+    )
+
+
 def is_tiny(model):
     """A model built from configs (the embedded default) rather than loaded weights."""
     return "config" in config["models"][model]["llm"]

@@ -20,12 +20,61 @@ rule fetch_weights:
         "../scripts/fetch_weights.py"
 
 
+rule llm_corpus:
+    """The text a config-built LLM pretrains on (models.<model>.llm_pretraining): its toy
+    sets generated at their own seed, written as plain text."""
+    input:
+        lib=get_llm_corpus_code,
+    output:
+        "results/data/llm_corpus/{model}.jsonl",
+    log:
+        "results/logs/llm_corpus/{model}.log",
+    localrule: True
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        corpus=lambda wildcards: llm_pretraining(wildcards.model)["corpus"],
+        seed=lambda wildcards: llm_pretraining(wildcards.model)["seed"],
+    script:
+        "../scripts/llm_corpus.py"
+
+
+rule pretrain_llm:
+    """A config-built LLM's own pretraining, the miniature of Llama 2's: a causal LM on its
+    corpus, once, before LLaVA's stages (a pretrained LLM skips it)."""
+    input:
+        corpus=get_llm_corpus,
+        processor="results/models/{model}/processor",
+        lib=library("scripts/pretrain_llm.py"),
+    output:
+        model=directory("results/models/{model}/llm"),
+        summary="results/models/{model}/llm_pretraining.json",
+    log:
+        "results/logs/pretrain_llm/{model}.log",
+    priority: 50  # every training waits for it
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        llm=lambda wildcards: config["models"][wildcards.model]["llm"],
+        settings=lambda wildcards: {
+            key: value
+            for key, value in llm_pretraining(wildcards.model).items()
+            if key != "corpus"
+        },
+    script:
+        "../scripts/pretrain_llm.py"
+
+
 rule assemble_model:
     """The untrained LLaVA assembly (pretrained LLM and CLIP, new projector); first, how
     `max_length` cuts the captions' answers (none left: an error before pretraining)."""
     input:
         processor="results/models/{model}/processor",
         weights=get_weight_records,
+        language_model=get_pretrained_llm,
         captions="results/data/llava_pretrain.jsonl",
         lib=library("scripts/assemble_model.py"),
     output:

@@ -1,7 +1,9 @@
 rule processor:
-    """The model's tokenizer and image processor (trained on the toy corpus for tiny models)."""
+    """The model's tokenizer and image processor (for tiny models, the tokenizer is trained
+    on the toy training text and the LLM's own pretraining corpus)."""
     input:
         corpus=get_tokenizer_corpus,
+        llm_corpus=get_llm_corpus,
         weights=get_weight_records,
         lib=library("scripts/build_processor.py"),
     output:

@@ -12,7 +12,10 @@ with rule_log(snakemake.log[0], "assemble_model") as log:
     # before the weights: none of the captions keeping an answer token is an error here
     lengths = length_report("pretrain", snakemake.input.captions, processor, snakemake.params.max_length)
     spec = local_spec(snakemake.params.spec, snakemake.input.weights)
-    model = build_base_model(snakemake.wildcards.model, spec, processor.tokenizer, snakemake.params.seed)
+    language_model = snakemake.input.language_model or None  # its own pretraining (rule pretrain_llm)
+    model = build_base_model(
+        snakemake.wildcards.model, spec, processor.tokenizer, snakemake.params.seed, language_model
+    )
     model.save_pretrained(snakemake.output.base)
     processor.save_pretrained(snakemake.output.base)
     make_portable(snakemake.output.base)

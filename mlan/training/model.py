@@ -60,9 +60,10 @@ def llava_config(
     return config
 
 
-def build_base_model(model: str, spec: dict, tokenizer, seed: int):
+def build_base_model(model: str, spec: dict, tokenizer, seed: int, language_model: str | Path | None = None):
     """The untrained assembly: pretrained (or, for tiny configs, seeded random) LLM and
-    vision tower, a freshly initialized projector, embeddings sized for the added tokens."""
+    vision tower, a freshly initialized projector, embeddings sized for the added tokens.
+    ``language_model``: a config-built LLM's own pretraining (rule pretrain_llm) to start from."""
     from transformers import AutoModelForCausalLM
 
     from mlan.training.projector import llava_class
@@ -74,7 +75,10 @@ def build_base_model(model: str, spec: dict, tokenizer, seed: int):
     initialize_vector_math()  # weight initialisation may use VML (erfinv)
     torch.manual_seed(seed)
     language = None
-    if "config" in llm:
+    if "config" in llm and language_model:
+        language = AutoModelForCausalLM.from_pretrained(language_model, dtype=torch.float32)
+        text_config = language.config
+    elif "config" in llm:
         text_config = backbone_text_config(model, llm, len(tokenizer))
     else:
         language = load_weights("language model", AutoModelForCausalLM, llm, model, "llm")

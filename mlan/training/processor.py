@@ -97,8 +97,13 @@ def train_tokenizer(texts: list[str], vocab_size: int, architecture: str = "llam
     )
 
 
-def build_processor(model: str, spec: dict, corpus_files: list[str | Path]):
-    """Return ``(processor, facts)`` for one configured model (see config/schema.yaml).
+def build_processor(model: str, spec: dict, corpus_files: list[str | Path], texts: list[str] = ()):
+    """Return ``(processor, facts)`` for one configured model (see config/schema.yaml). A
+    tokenizer trained here learns from the records of ``corpus_files`` and from ``texts``,
+    running text such as the LLM's own pretraining corpus (the answers in it follow a space,
+    as in every prompt and target, so " yes" is one token, as in Llama's vocabulary; the
+    records alone give "yes" and " " + "yes", and the tiny LLM then does not learn yes/no:
+    docs/benchmarks.md).
 
     The image processor is the tower's settings in ``LlavaImageProcessorPil``, which with
     ``image_aspect_ratio: pad`` first pads an image to a square with the mean colour
@@ -126,7 +131,8 @@ def build_processor(model: str, spec: dict, corpus_files: list[str | Path]):
             image_processor.size, image_processor.crop_size = dict(square), dict(square)
             image_processor.do_center_crop = True
     if "config" in llm:
-        tokenizer = train_tokenizer(corpus(corpus_files), llm["tokenizer_vocab_size"], llm_architecture(model, llm))
+        texts = corpus(corpus_files) + list(texts)
+        tokenizer = train_tokenizer(texts, llm["tokenizer_vocab_size"], llm_architecture(model, llm))
     else:
         tokenizer = load_pretrained("tokenizer", AutoTokenizer.from_pretrained, llm, model, "llm", **ADDED_TOKENS)
     processor = LlavaProcessor(

@@ -10,6 +10,7 @@ from functools import cache
 from modulefinder import ModuleFinder
 
 import pytest
+import yaml
 from conftest import ROOT, snakemake
 from test_pipeline import edited
 
@@ -19,6 +20,9 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("default_run")]
 SCRIPT = "scripts/{}.py"
 TASK_CODE = ["mlan/evaluation/tasks/lm_eval/utils.py", "mlan/evaluation/tasks/lmms_eval/utils.py"]
 TRAINING = ["mlan/training/launch.py", "mlan/training/train.py"]  # launch runs train by name
+# the toy sets a tiny LLM pretrains on (config/pretrained_llm.yaml): generated and read by name
+OVERLAY = yaml.safe_load((ROOT / "config" / "pretrained_llm.yaml").read_text())
+CORPUS = sorted(OVERLAY["models"]["tiny"]["llm_pretraining"]["corpus"])
 # Each rule's entry points: its script, the modules it runs or loads by name ({dataset}: the job's).
 ENTRY_POINTS = {
     "fetch_source": [SCRIPT.format("fetch_source"), "mlan/data/toy/{dataset}.py"],  # the default's sources are toys
@@ -27,6 +31,9 @@ ENTRY_POINTS = {
     "processor": [SCRIPT.format("build_processor")],
     "count_tokens": [SCRIPT.format("count_tokens")],
     "assemble_model": [SCRIPT.format("assemble_model")],
+    "llm_corpus": [SCRIPT.format("llm_corpus")]
+    + [f"mlan/data/{kind}/{name}.py" for kind in ("toy", "sources") for name in CORPUS],
+    "pretrain_llm": [SCRIPT.format("pretrain_llm")],
     "fetch_weights": [SCRIPT.format("fetch_weights")],
     "export_llm": [SCRIPT.format("export_llm")],
     "pretrain": TRAINING,
@@ -110,8 +117,9 @@ def with_downstream(jobs, first: set) -> set:
 
 
 # Rules outside the embedded default's DAG: weights come only from the hub (the tiny
-# models have none), the exports are asked for by path.
-OFF_DAG = {"fetch_weights", "export_llm", "export_tasks"}
+# models have none), the exports are asked for by path, the LLM's own pretraining is the
+# overlay config/pretrained_llm.yaml's.
+OFF_DAG = {"fetch_weights", "export_llm", "export_tasks", "llm_corpus", "pretrain_llm"}
 
 
 def test_every_rule_has_its_entry_points_written_here(jobs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import yaml
 from conftest import ROOT, snakemake
@@ -54,3 +55,37 @@ def test_skip_policy_through_snakemake_reports_the_count(workflow):
     assert stats["bad_row_examples"][0].endswith(
         "row 1: missing field 'question' (fields present: ['answers', 'context', 'id', 'title'])"
     )
+
+
+OVERLAY = yaml.safe_load((ROOT / "config" / "pretrained_llm.yaml").read_text())
+
+
+def test_an_llm_pretraining_on_the_evaluation_rows_seed_or_for_a_pretrained_llm_stops_the_dry_run(workflow):
+    same_seed = copy.deepcopy(OVERLAY)
+    same_seed["models"]["tiny"]["llm_pretraining"]["seed"] = DEFAULT["toy_seed"]
+    # a second model (a config file's models merge into the default's)
+    pretrained = {"models": {"big": copy.deepcopy(DEFAULT["models"]["tiny"])}}
+    big = pretrained["models"]["big"]
+    big["llm"], big["llm_pretraining"] = (
+        {"source": "meta-llama/Llama-2-7b-hf"},
+        OVERLAY["models"]["tiny"]["llm_pretraining"],
+    )
+    for name, config, message in (
+        ("seed", same_seed, "models.tiny.llm_pretraining.seed: equal to toy_seed (0)"),
+        ("pretrained", pretrained, "models.big.llm_pretraining: set for a pretrained LLM (meta-llama/Llama-2-7b-hf)"),
+    ):
+        (workflow / f"{name}.yaml").write_text(yaml.safe_dump(config))
+        result = snakemake(workflow, "-n", f"--configfile={name}.yaml", check=False)
+        assert result.returncode != 0 and message in result.stdout + result.stderr, (name, result.stderr[-2000:])
+
+
+def test_the_pretrained_llm_overlay_pretrains_the_llm_after_its_corpus_and_before_the_assembly(workflow):
+    result = snakemake(workflow, "-n", "--configfile=config/pretrained_llm.yaml", "results/models/tiny/base")
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.M))
+    assert {jobs.get(rule) for rule in ("llm_corpus", "pretrain_llm", "processor", "assemble_model")} == {"1"}, jobs
+    blocks = {b.split(":")[0].split()[-1]: b for b in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout)}
+    for rule in ("processor", "pretrain_llm"):  # the tokenizer learns the corpus too
+        assert "results/data/llm_corpus/tiny.jsonl" in blocks[rule].split("output:")[0], blocks[rule]
+    assert "results/models/tiny/llm" in blocks["assemble_model"].split("output:")[0]
+    plain = snakemake(workflow, "-n", "results/models/tiny/base").stdout
+    assert "llm_corpus" not in plain and "pretrain_llm" not in plain
