@@ -164,25 +164,26 @@ def llm_pretraining(model):
     """A config-built LLM's own pretraining settings (None: it starts random); a pretrained
     LLM has had its own."""
     spec = config["models"][model]
-    if "llm_pretraining" in spec and "config" not in spec["llm"]:
+    settings = spec.get("llm_pretraining")
+    if settings is None:
+        return None
+    if "config" not in spec["llm"]:
         raise WorkflowError(
             f"models.{model}.llm_pretraining: set for a pretrained LLM ({spec['llm']['source']}); "
             "it applies to an LLM built from its config only"
         )
-    unknown = sorted(
-        set(spec.get("llm_pretraining", {}).get("corpus", {})) - set(ALL_DATASETS)
-    )
+    unknown = sorted(set(settings["corpus"]) - set(ALL_DATASETS))
     if unknown:
         raise WorkflowError(
             f"models.{model}.llm_pretraining.corpus: no toy generator for {', '.join(unknown)} "
             f"(known: {', '.join(ALL_DATASETS)})"
         )
-    if spec.get("llm_pretraining", {}).get("seed") == config.get("toy_seed"):
+    if settings["seed"] == config.get("toy_seed"):
         raise WorkflowError(
             f"models.{model}.llm_pretraining.seed: equal to toy_seed ({config['toy_seed']}), so "
             "the LLM would pretrain on the very rows it is later tuned and evaluated on"
         )
-    return spec.get("llm_pretraining")
+    return settings
 
 
 def get_pretrained_llm(wildcards):

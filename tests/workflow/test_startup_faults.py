@@ -60,7 +60,7 @@ def test_skip_policy_through_snakemake_reports_the_count(workflow):
 OVERLAY = yaml.safe_load((ROOT / "config" / "pretrained_llm.yaml").read_text())
 
 
-def test_an_llm_pretraining_on_the_evaluation_rows_seed_or_for_a_pretrained_llm_stops_the_dry_run(workflow):
+def test_an_llm_pretraining_on_the_evaluation_rows_seed_an_unknown_set_or_a_pretrained_llm_stops_the_dry_run(workflow):
     same_seed = copy.deepcopy(OVERLAY)
     same_seed["models"]["tiny"]["llm_pretraining"]["seed"] = DEFAULT["toy_seed"]
     # a second model (a config file's models merge into the default's)
@@ -70,8 +70,11 @@ def test_an_llm_pretraining_on_the_evaluation_rows_seed_or_for_a_pretrained_llm_
         {"source": "meta-llama/Llama-2-7b-hf"},
         OVERLAY["models"]["tiny"]["llm_pretraining"],
     )
+    unknown = copy.deepcopy(OVERLAY)
+    unknown["models"]["tiny"]["llm_pretraining"]["corpus"]["wikitext"] = 10
     for name, config, message in (
         ("seed", same_seed, "models.tiny.llm_pretraining.seed: equal to toy_seed (0)"),
+        ("unknown", unknown, "models.tiny.llm_pretraining.corpus: no toy generator for wikitext"),
         ("pretrained", pretrained, "models.big.llm_pretraining: set for a pretrained LLM (meta-llama/Llama-2-7b-hf)"),
     ):
         (workflow / f"{name}.yaml").write_text(yaml.safe_dump(config))
