@@ -2,6 +2,8 @@
 the embedded default's tiny Llama (config/config.yaml) for some steps with 2 OpenMP threads,
 side by side, once with OpenMP's default wait policy (waiting threads spin) and once with
 ``OMP_WAIT_POLICY=PASSIVE`` (they sleep, what tests/conftest.py sets); and alone, for scale.
+Then the same with 1 thread per process, alone and side by side: what the tiny models' rules
+ask for (``threads``), so that two of them share the 2 cores instead of taking turns.
 
 On 2 cores, spinning threads hold a core the other process needs at every small kernel.
 """
@@ -21,7 +23,7 @@ import yaml
 from benchmarks import report
 
 ROOT = Path(__file__).resolve().parents[1]
-THREADS = 2  # OpenMP threads per process: the tests' jobs on 2 cores
+THREADS = 2  # OpenMP threads per process: the tests' jobs on 2 cores, the arms but the last two
 
 
 def steps(count: int) -> None:
@@ -42,9 +44,9 @@ def steps(count: int) -> None:
     print(f"{time.perf_counter() - start:.3f}", flush=True)
 
 
-def side_by_side(processes: int, policy: str | None, count: int) -> list[float]:
+def side_by_side(processes: int, policy: str | None, count: int, threads: int = THREADS) -> list[float]:
     """Wall seconds of each of ``processes`` concurrent runs."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     env.pop("OMP_WAIT_POLICY", None)
     if policy:
         env["OMP_WAIT_POLICY"] = policy
@@ -66,20 +68,26 @@ def main() -> None:
         return steps(args.worker)
 
     settings = {
-        "alone_spinning": (1, None),
-        "alone_passive": (1, "PASSIVE"),
-        "two_spinning": (2, None),
-        "two_passive": (2, "PASSIVE"),
+        "alone_spinning": (1, None, THREADS),
+        "alone_passive": (1, "PASSIVE", THREADS),
+        "two_spinning": (2, None, THREADS),
+        "two_passive": (2, "PASSIVE", THREADS),
+        "alone_one_thread": (1, None, 1),
+        "two_one_thread": (2, None, 1),
     }
     seconds = {
-        name: round(statistics.mean(side_by_side(processes, policy, args.steps)), 2)
-        for name, (processes, policy) in settings.items()
+        name: round(statistics.mean(side_by_side(processes, policy, args.steps, threads)), 2)
+        for name, (processes, policy, threads) in settings.items()
     }
+    # two runs' work on the 2 cores: in turn with 2 threads each (OpenMP's default wait, as a
+    # Snakemake run has it), or side by side with 1 each
+    in_turn, together = 2 * seconds["alone_spinning"], seconds["two_one_thread"]
     figures = {
         "steps": args.steps,
         "threads": THREADS,
         "seconds_per_process": seconds,
         "spinning_over_passive_side_by_side": round(seconds["two_spinning"] / seconds["two_passive"], 2),
+        "two_runs_in_turn_over_side_by_side_one_thread": round(in_turn / together, 2),
     }
     result = report.record(figures)
     row = [
@@ -89,6 +97,8 @@ def main() -> None:
         f"{seconds['alone_spinning']} s / {seconds['alone_passive']} s",
         f"{seconds['two_spinning']} s / {seconds['two_passive']} s",
         f"{figures['spinning_over_passive_side_by_side']}x",
+        f"{seconds['alone_one_thread']} s / {seconds['two_one_thread']} s",
+        f"{figures['two_runs_in_turn_over_side_by_side_one_thread']}x",
     ]
     report.write(result, args.out, None if str(args.doc) == "-" else args.doc, "shared_cores", row)
 

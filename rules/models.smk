@@ -136,7 +136,9 @@ rule finetune:
         "results/logs/finetune/{model}/{mix}/seed{seed}.log",
     conda:
         "../envs/pipeline.yaml"
-    threads: 2
+    # a tiny model's matmuls are too small for a second thread (1.2x faster for twice the
+    # cores): one thread each, two finetunes side by side (docs/benchmarks.md)
+    threads: lambda wildcards: 1 if is_tiny(wildcards.model) else 2
     resources:
         mem_mb=lambda wildcards: 8000 if is_tiny(wildcards.model) else 512000,
     params:
