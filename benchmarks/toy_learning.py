@@ -160,6 +160,26 @@ def default_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+def unreadable_table(results: Path) -> str:
+    """Of each run's replies to each benchmark, the % no answer could be read from (an
+    option, yes/no, a word: ``extraction_failures`` of ``results/eval``), which a
+    multiple-choice score counts as wrong: why a score can fall below chance."""
+    import csv
+
+    benchmarks = DEFAULT["evaluation"]["benchmarks"]
+    runs: dict[str, dict[str, float]] = {}
+    with (results / "scores.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            name = " ".join(filter(None, (row["method"], row["mix"])))
+            folder = f"{row['mix']}_seed{row['seed']}" if row["mix"] else "pretrain"
+            found = json.loads((results / "eval" / row["model"] / folder / f"{row['benchmark']}.json").read_text())
+            runs.setdefault(name, {})[row["benchmark"]] = 100 * found["extraction_failures"] / found["n"]
+    lines = ["| run | " + " | ".join(benchmarks) + " |", "|---" * (len(benchmarks) + 1) + "|"]
+    for name, shares in runs.items():
+        lines.append(f"| {name} | " + " | ".join(f"{shares[benchmark]:.0f}" for benchmark in benchmarks) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     from mlan.data.records import read_records
     from mlan.evaluation.baselines import prior_only_score
@@ -168,10 +188,17 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "toy_learning.json")
     parser.add_argument("--doc", type=Path, default=None, help="append the rows to this file's table")
-    parser.add_argument("--default", type=Path, default=None, help="only print this finished default run's table")
+    parser.add_argument(
+        "--default",
+        type=Path,
+        default=None,
+        help="only print this finished default run's tables (scores, unreadable replies)",
+    )
     args = parser.parse_args()
     if args.default:
         print(default_table(args.default))
+        print("\nReplies no answer could be read from (%):\n")
+        print(unreadable_table(args.default))
         return
     toy = toy_world(Path(args.work or tempfile.mkdtemp(prefix="mlan-toy-learning-")))
     runs = []
