@@ -454,3 +454,23 @@ def test_intervals_paired_tests_and_cost_recomputed_from_the_stored_files(defaul
     assert "| MLAN outperforms the pretrained models by 15.4 points on average over all nine tasks |" in comparison
     for name in ("intervals", "significance", "cost"):
         assert (results / f"tables/{name}.md").read_text().startswith("# ")
+
+
+def test_the_unreadable_replies_table_counts_each_runs_predictions(default_run):
+    """`benchmarks.toy_learning --default`'s second table: per run and benchmark, the % of
+    items whose reply no answer was read from, as the predictions files record it."""
+    from benchmarks.toy_learning import unreadable_table
+
+    results = default_run / "results"
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in unreadable_table(results).splitlines()[2:]}
+    assert len(rows) == 10  # Pretrain and the nine finetuned runs
+    benchmarks = yaml.safe_load((default_run / "config" / "config.yaml").read_text())["evaluation"]["benchmarks"]
+    for name, folder in (("pretrain", "pretrain"), ("mlan lang100_n480", "lang100_n480_seed42")):
+        shares = []
+        for benchmark in benchmarks:
+            lines = (results / f"eval/tiny/{folder}/{benchmark}.predictions.jsonl").read_text().splitlines()
+            unread = sum(not json.loads(line)["readable"] for line in lines)
+            shares.append(f"{100 * unread / len(lines):.0f}")
+        assert rows[name] == f"| {name} | " + " | ".join(shares) + " |"
+    # Pretrain never answers in the trained format: no option or yes/no is read from its replies
+    assert rows["pretrain"].split(" | ")[1:4] == ["100", "100", "100"]  # race, openbookqa, boolq
