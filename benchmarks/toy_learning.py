@@ -136,48 +136,63 @@ def blanked(toy: Path) -> Path:
     return folder
 
 
-def default_table(results: Path) -> str:
-    """A finished default run's scores (``results/scores.csv``), a row per run, beside the
-    prior-only baseline of each benchmark's items (``results/data``)."""
+def headline_rows(results: Path) -> dict[str, dict[str, dict]]:
+    """A finished default run's ``results/scores.csv``: each run's row of each benchmark's
+    headline metric, by the run's table name (method and mixture) and the benchmark."""
     import csv
 
-    from mlan.data.records import read_records
-    from mlan.evaluation.baselines import prior_only_score
     from mlan.results.scores import HEADLINE
 
-    benchmarks = DEFAULT["evaluation"]["benchmarks"]
-    runs: dict[str, dict[str, float]] = {}
+    runs: dict[str, dict[str, dict]] = {}
     with (results / "scores.csv").open() as handle:
         for row in csv.DictReader(handle):
             if row["metric"] == HEADLINE.get(row["benchmark"], "accuracy"):
-                name = " ".join(filter(None, (row["method"], row["mix"])))
-                runs.setdefault(name, {})[row["benchmark"]] = float(row["score"])
+                runs.setdefault(" ".join(filter(None, (row["method"], row["mix"]))), {})[row["benchmark"]] = row
+    return runs
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def default_table(results: Path) -> str:
+    """A finished default run's scores (``results/scores.csv``), a row per run, beside the
+    prior-only baseline of each benchmark's items (``results/data``)."""
+    from mlan.data.records import read_records
+    from mlan.evaluation.baselines import prior_only_score
+
+    benchmarks = DEFAULT["evaluation"]["benchmarks"]
+    runs = {
+        name: {benchmark: float(row["score"]) for benchmark, row in cells.items()}
+        for name, cells in headline_rows(results).items()
+    }
     priors = {name: prior_only_score(name, read_records(results / "data" / f"{name}.jsonl")) for name in benchmarks}
-    lines = ["| run | " + " | ".join(benchmarks) + " | average |", "|---" * (len(benchmarks) + 2) + "|"]
+    rows = []
     for name, scores in [*runs.items(), ("prior only", priors)]:
         cells = [scores[benchmark] for benchmark in benchmarks]
-        lines.append(f"| {name} | " + " | ".join(f"{cell:.1f}" for cell in [*cells, sum(cells) / len(cells)]) + " |")
-    return "\n".join(lines)
+        rows.append([name, *(f"{cell:.1f}" for cell in [*cells, sum(cells) / len(cells)])])
+    return markdown_table(["run", *benchmarks, "average"], rows)
 
 
 def unreadable_table(results: Path) -> str:
     """Of each run's replies to each benchmark, the % no answer could be read from (an
     option, yes/no, a word: ``extraction_failures`` of ``results/eval``), which a
     multiple-choice score counts as wrong: why a score can fall below chance."""
-    import csv
+    from mlan.names import EVAL_FOLDER, Mix, Run
 
     benchmarks = DEFAULT["evaluation"]["benchmarks"]
-    runs: dict[str, dict[str, float]] = {}
-    with (results / "scores.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            name = " ".join(filter(None, (row["method"], row["mix"])))
-            folder = f"{row['mix']}_seed{row['seed']}" if row["mix"] else "pretrain"
-            found = json.loads((results / "eval" / row["model"] / folder / f"{row['benchmark']}.json").read_text())
-            runs.setdefault(name, {})[row["benchmark"]] = 100 * found["extraction_failures"] / found["n"]
-    lines = ["| run | " + " | ".join(benchmarks) + " |", "|---" * (len(benchmarks) + 1) + "|"]
-    for name, shares in runs.items():
-        lines.append(f"| {name} | " + " | ".join(f"{shares[benchmark]:.0f}" for benchmark in benchmarks) + " |")
-    return "\n".join(lines)
+    rows = []
+    for name, cells in headline_rows(results).items():
+        shares = []
+        for benchmark in benchmarks:
+            row = cells[benchmark]
+            run = Run(row["model"], Mix.parse(row["mix"]), int(row["seed"])) if row["mix"] else Run(row["model"])
+            folder = results.parent / EVAL_FOLDER.format(model=run.model, run=run.name)
+            found = json.loads((folder / f"{benchmark}.json").read_text())
+            shares.append(f"{100 * found['extraction_failures'] / found['n']:.0f}")
+        rows.append([name, *shares])
+    return markdown_table(["run", *benchmarks], rows)
 
 
 def main() -> None:
