@@ -7,6 +7,9 @@ Skills: reading a colour off a passage (toy SQuAD, held out: another seed), off 
 (toy VQAv2, scored on toy GQA), picking an option's letter (toy CosmosQA, held out) and
 answering yes or no (toy StrategyQA, held out). tests/unit/training/test_learning.py builds on the same
 world (``toy_world``, ``finetune``, ``scored``).
+
+With ``--default RESULTS``: a finished default run's tables instead (its scores beside the
+prior, the replies no answer was read from, the language benchmarks scored by option text).
 """
 
 from __future__ import annotations
@@ -175,24 +178,87 @@ def default_table(results: Path) -> str:
     return markdown_table(["run", *benchmarks, "average"], rows)
 
 
+def run_of(row: dict):
+    """The run (mlan.names.Run) of a ``results/scores.csv`` row."""
+    from mlan.names import Mix, Run
+
+    return Run(row["model"], Mix.parse(row["mix"]), int(row["seed"])) if row["mix"] else Run(row["model"])
+
+
 def unreadable_table(results: Path) -> str:
     """Of each run's replies to each benchmark, the % no answer could be read from (an
     option, yes/no, a word: ``extraction_failures`` of ``results/eval``), which a
     multiple-choice score counts as wrong: why a score can fall below chance."""
-    from mlan.names import EVAL_FOLDER, Mix, Run
+    from mlan.names import EVAL_FOLDER
 
     benchmarks = DEFAULT["evaluation"]["benchmarks"]
     rows = []
     for name, cells in headline_rows(results).items():
         shares = []
         for benchmark in benchmarks:
-            row = cells[benchmark]
-            run = Run(row["model"], Mix.parse(row["mix"]), int(row["seed"])) if row["mix"] else Run(row["model"])
+            run = run_of(cells[benchmark])
             folder = results.parent / EVAL_FOLDER.format(model=run.model, run=run.name)
             found = json.loads((folder / f"{benchmark}.json").read_text())
             shares.append(f"{100 * found['extraction_failures'] / found['n']:.0f}")
         rows.append([name, *shares])
     return markdown_table(["run", *benchmarks], rows)
+
+
+# The language benchmarks whose options' text (or yes/no) option_text_table scores.
+TEXT_SCORED = ("race", "openbookqa", "hellaswag", "boolq")
+
+
+def option_text_choice(model, tokenizer, item: dict) -> int:
+    """The option (or "yes"/"no") whose text, after the prompt and a space as the training
+    targets have it, the model finds most likely (the sum of its tokens' log-probabilities,
+    lm-eval's multiple-choice scoring): does the model know the answer, letter aside?"""
+    import torch
+
+    prompt = tokenizer(item["context"]).input_ids
+    scores = []
+    for text in item["choices"] or ["yes", "no"]:
+        ids = tokenizer(f"{item['context']} {text}").input_ids
+        if ids[: len(prompt)] != prompt:
+            raise ValueError(f"item {item['id']}: the prompt's tokens change when '{text}' follows it")
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids])).logits[0, :-1]
+        chosen = torch.log_softmax(logits.float(), -1).gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
+        scores.append(chosen[len(prompt) - 1 :].sum().item())
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+def option_text_table(results: Path) -> str:
+    """Accuracy (%) when each language benchmark is scored by its options' text instead of
+    the generated reply (``option_text_choice``), per run, beside chance (a uniform guess);
+    ``race colour``: RACE's colour questions alone, toy SQuAD's skill in RACE's wording."""
+    from transformers import AutoTokenizer
+
+    from mlan.data.toy.common import COLORS
+    from mlan.training.model import load_model
+
+    prompts = results / "eval" / "prompts" / DEFAULT["protocol"]
+    items = {name: [json.loads(line) for line in (prompts / f"{name}.jsonl").open()] for name in TEXT_SCORED}
+    items["race colour"] = [item for item in items["race"] if item["choices"][0] in COLORS]
+
+    def gold(item: dict) -> int:
+        return ("ABCD" if item["choices"] else ["yes", "no"]).index(item["answer"])
+
+    def percent(values: list[float]) -> str:
+        return f"{100 * sum(values) / len(values):.1f}"
+
+    rows = []
+    for name, cells in headline_rows(results).items():
+        folder = results.parent / run_of(next(iter(cells.values()))).model_folder
+        model, tokenizer = load_model(folder).eval(), AutoTokenizer.from_pretrained(folder)
+        hits = {
+            key: [option_text_choice(model, tokenizer, item) == gold(item) for item in found]
+            for key, found in items.items()
+        }
+        rows.append([name, *(percent(found) for found in hits.values())])
+    rows.append(
+        ["chance", *(percent([1 / len(item["choices"] or "yn") for item in found]) for found in items.values())]
+    )
+    return markdown_table(["run", *items], rows)
 
 
 def main() -> None:
@@ -207,13 +273,15 @@ def main() -> None:
         "--default",
         type=Path,
         default=None,
-        help="only print this finished default run's tables (scores, unreadable replies)",
+        help="only print this finished default run's tables (scores, unreadable replies, scored by option text)",
     )
     args = parser.parse_args()
     if args.default:
         print(default_table(args.default))
         print("\nReplies no answer could be read from (%):\n")
         print(unreadable_table(args.default))
+        print("\nScored by the options' text instead of the reply (%):\n")
+        print(option_text_table(args.default))
         return
     toy = toy_world(Path(args.work or tempfile.mkdtemp(prefix="mlan-toy-learning-")))
     runs = []

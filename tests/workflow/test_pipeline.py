@@ -474,3 +474,30 @@ def test_the_unreadable_replies_table_counts_each_runs_predictions(default_run):
         assert rows[name] == f"| {name} | " + " | ".join(shares) + " |"
     # Pretrain never answers in the trained format: no option or yes/no is read from its replies
     assert rows["pretrain"].split(" | ")[1:4] == ["100", "100", "100"]  # race, openbookqa, boolq
+
+
+def test_scoring_by_option_text_picks_the_option_the_model_finds_most_likely(default_run):
+    """`benchmarks.toy_learning --default`'s third table scores each option's text after
+    the prompt: with one-token options it must pick the one the model's next-token
+    distribution after the prompt ranks first, wherever that option stands in the list."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from benchmarks.toy_learning import option_text_choice
+    from mlan.training.model import load_model
+
+    folder = default_run / "results/models/tiny/lang100_n480/seed42"
+    model, tokenizer = load_model(folder).eval(), AutoTokenizer.from_pretrained(folder)
+    prompts = default_run / "results/eval/prompts/clean/race.jsonl"
+    for line in prompts.read_text().splitlines()[:5]:
+        item = json.loads(line)
+        prompt = tokenizer(item["context"]).input_ids
+        after = {letter: tokenizer(f"{item['context']} {letter}").input_ids[len(prompt) :] for letter in "ABCD"}
+        # the space is a token of its own here: the same for every option, then one token each
+        shared = after["A"][:-1]
+        assert all(ids[:-1] == shared for ids in after.values()), after
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([prompt + shared])).logits[0, -1]
+        # least likely first: the letter the model ranks first is the last option
+        ranked = sorted("ABCD", key=lambda letter: logits[after[letter][-1]].item())
+        assert option_text_choice(model, tokenizer, item | {"choices": ranked}) == 3
