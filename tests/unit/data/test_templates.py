@@ -89,3 +89,18 @@ def test_incomplete_instruction_file_is_named(tmp_path):
     path.write_text("layout: {mc: x, short: y, yesno: z}\ntarget: t\nmc: [a]\nshort: [b]\nyesno: [c]\n")
     with pytest.raises(ConfigError, match=r"instructions.yaml: missing key\(s\) direct"):
         Instructions.load(path)
+
+
+def test_the_answer_only_overlay_differs_from_the_papers_instructions_in_the_target_alone():
+    """benchmarks/overlays/instructions_answer_only.yaml (docs/benchmarks.md, "The answer
+    alone as the target") is config/instructions.yaml but for the assistant's target: a
+    training instance is the same user turn with the answer and no Table 10 line before it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    papers = Instructions.load(root / "config" / "instructions.yaml")
+    answer_only = Instructions.load(root / "benchmarks" / "overlays" / "instructions_answer_only.yaml")
+    assert (answer_only.layout, answer_only.prompts) == (papers.layout, papers.prompts)
+    assert (papers.target, answer_only.target) == ("{direct} {answer}", "{answer}")
+    turns = conversation(record(), answer_only, random.Random(0))
+    assert turns == [{**conversation(record(), papers, random.Random(0))[0]}, {"from": "gpt", "value": "B"}]
