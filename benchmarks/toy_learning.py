@@ -208,6 +208,11 @@ def unreadable_table(results: Path) -> str:
 TEXT_SCORED = ("race", "openbookqa", "hellaswag", "boolq")
 
 
+def answer_texts(item: dict) -> list[str]:
+    """A prompt item's options, or "yes" and "no" for a yes/no item."""
+    return item["choices"] or ["yes", "no"]
+
+
 def option_text_choice(model, tokenizer, item: dict) -> int:
     """The option (or "yes"/"no") whose text, after the prompt and a space as the training
     targets have it, the model finds most likely (the sum of its tokens' log-probabilities,
@@ -216,7 +221,7 @@ def option_text_choice(model, tokenizer, item: dict) -> int:
 
     prompt = tokenizer(item["context"]).input_ids
     scores = []
-    for text in item["choices"] or ["yes", "no"]:
+    for text in answer_texts(item):
         ids = tokenizer(f"{item['context']} {text}").input_ids
         if ids[: len(prompt)] != prompt:
             raise ValueError(f"item {item['id']}: the prompt's tokens change when '{text}' follows it")
@@ -233,6 +238,7 @@ def option_text_table(results: Path) -> str:
     ``race colour``: RACE's colour questions alone, toy SQuAD's skill in RACE's wording."""
     from transformers import AutoTokenizer
 
+    from mlan.data.records import LETTERS
     from mlan.data.toy.common import COLORS
     from mlan.training.model import load_model
 
@@ -241,7 +247,7 @@ def option_text_table(results: Path) -> str:
     items["race colour"] = [item for item in items["race"] if item["choices"][0] in COLORS]
 
     def gold(item: dict) -> int:
-        return ("ABCD" if item["choices"] else ["yes", "no"]).index(item["answer"])
+        return (LETTERS if item["choices"] else answer_texts(item)).index(item["answer"])
 
     def percent(values: list[float]) -> str:
         return f"{100 * sum(values) / len(values):.1f}"
@@ -255,9 +261,7 @@ def option_text_table(results: Path) -> str:
             for key, found in items.items()
         }
         rows.append([name, *(percent(found) for found in hits.values())])
-    rows.append(
-        ["chance", *(percent([1 / len(item["choices"] or "yn") for item in found]) for found in items.values())]
-    )
+    rows.append(["chance", *(percent([1 / len(answer_texts(item)) for item in found]) for found in items.values())])
     return markdown_table(["run", *items], rows)
 
 
