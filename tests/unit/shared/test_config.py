@@ -6,6 +6,7 @@ import yaml
 from conftest import ROOT, snakemake
 
 from mlan.config import check_config
+from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
 from mlan.grid import Grid
 from mlan.names import Mix
@@ -20,6 +21,36 @@ def load(name):
 @pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
 def test_shipped_configs_are_valid(name):
     check_config(load(name), SCHEMA)
+
+
+# benchmarks/overlays/: each as docs/benchmarks.md runs it, alone or stacked in that order
+OVERLAY_STACKS = [
+    ["finetune_48_epochs"],
+    ["finetune_96_epochs"],
+    ["llm_4x128"],
+    ["llm_4x128_4x_data"],
+    ["llm_4x128_4x_data_3e-4_24_epochs"],
+    ["llm_4x128_24000_fresh_instances"],
+    ["llm_4x128_answer_only"],
+    ["llm_4x128_answer_only", "vision_rows_8000"],
+    ["llm_4x128_answer_only", "answer_only_48000_instances"],
+]
+
+
+@pytest.mark.parametrize("stack", OVERLAY_STACKS, ids="+".join)
+def test_the_documented_overlays_merge_into_a_valid_config(stack):
+    from snakemake.utils import update_config
+
+    config = load("config.yaml")
+    for name in stack:
+        update_config(config, yaml.safe_load((ROOT / "benchmarks" / "overlays" / f"{name}.yaml").read_text()))
+    check_config(config, SCHEMA)
+    Instructions.load(ROOT / config["instructions"])
+
+
+def test_every_overlay_is_among_the_checked():
+    overlays = {path.stem for path in (ROOT / "benchmarks" / "overlays").glob("*.yaml")}
+    assert overlays - {"instructions_answer_only"} == {name for stack in OVERLAY_STACKS for name in stack}
 
 
 def test_paper_grid():
