@@ -5,7 +5,7 @@ import pytest
 import yaml
 from conftest import ROOT, snakemake
 
-from mlan.config import check_config
+from mlan.config import check_config, load_config_file
 from mlan.data.templates import Instructions
 from mlan.errors import ConfigError
 from mlan.grid import Grid
@@ -43,7 +43,7 @@ def test_the_documented_overlays_merge_into_a_valid_config(stack):
 
     config = load("config.yaml")
     for name in stack:
-        update_config(config, yaml.safe_load((ROOT / "benchmarks" / "overlays" / f"{name}.yaml").read_text()))
+        update_config(config, load_config_file(ROOT / "benchmarks" / "overlays" / f"{name}.yaml"))
     check_config(config, SCHEMA)
     Instructions.load(ROOT / config["instructions"])
 
