@@ -4,6 +4,8 @@ config/pretrained_llm.yaml on the embedded default), by rate and steps: the real
 held-out rows in the corpus's plain layout (another seed's): a colour off a passage (toy
 SQuAD), yes or no (toy StrategyQA) and an option letter (toy CosmosQA), beside what the
 question alone gives at best (mlan.evaluation.baselines.prior_only_score). ~11 min on 2 cores.
+``--corpus squad=3000,cosmosqa=3000 --steps 3000 --batch-size 32`` runs one other corpus and
+length instead (~10 min).
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ HELD_OUT_SEED = 1  # neither the default's toy_seed (0) nor its corpus seed (7)
 # rate; the tokenizer of the toy records alone (" yes" and " no" both start with a bare space)
 DEFAULT_RUN = (SPEC["llm_pretraining"]["learning_rate"], SPEC["llm_pretraining"]["steps"], "records + corpus")
 RUNS = [DEFAULT_RUN, (3e-4, 1000, "records + corpus"), (1e-3, 2000, "records + corpus"), (3e-4, 2000, "records")]
+
+
+def corpus_rows(text: str) -> dict[str, int]:
+    """``squad=3000,cosmosqa=3000`` as {set: rows}."""
+    rows = {}
+    for item in text.split(","):
+        name, _, count = item.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise argparse.ArgumentTypeError(f"--corpus: '{item}' is not NAME=ROWS")
+        rows[name.strip()] = int(count)
+    return rows
 
 
 def toy_records(work: Path, rows: dict[str, int], seed: int) -> dict[str, Path]:
@@ -87,15 +100,22 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "llm_pretraining.json")
     parser.add_argument("--doc", type=Path, default=None, help="append the rows to this file's table")
+    parser.add_argument("--corpus", type=corpus_rows, default=None, help="one run on these sets: NAME=ROWS,...")
+    parser.add_argument("--steps", type=int, default=None, help="with --corpus: its steps (default: the overlay's)")
+    parser.add_argument("--batch-size", type=int, default=None, help="with --corpus: texts a step")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="mlan-llm-pretraining-"))
-    settings = SPEC["llm_pretraining"]
+    settings, runs_to_do = SPEC["llm_pretraining"], RUNS
+    if args.corpus:
+        settings = settings | {"corpus": args.corpus, "steps": args.steps or settings["steps"]}
+        settings |= {"batch_size": args.batch_size or settings["batch_size"]}
+        runs_to_do = [(settings["learning_rate"], settings["steps"], "records + corpus")]
     build_corpus(settings["corpus"], settings["seed"], work / "corpus.jsonl")
     texts = read_corpus(work / "corpus.jsonl")
     records = {name: read_records(path) for name, path in toy_records(work, HELD_OUT, HELD_OUT_SEED).items()}
     tokenizers = {"records + corpus": default_tokenizer(work, texts), "records": default_tokenizer(work, [])}
     runs = []
-    for rate, steps, learned_from in RUNS:
+    for rate, steps, learned_from in runs_to_do:
         tokenizer = tokenizers[learned_from]
         torch.manual_seed(settings["seed"])
         model = AutoModelForCausalLM.from_config(text_config("tiny", SPEC["llm"], len(tokenizer)))
@@ -106,13 +126,16 @@ def main() -> None:
         model.eval()
         scores = {name: round(answered(model, tokenizer, rows), 1) for name, rows in records.items()}
         priors = {name: round(prior_only_score(name, rows), 1) for name, rows in records.items()}
-        runs.append({"learning_rate": rate, "steps": steps, "tokenizer": learned_from, "seconds": round(seconds),
-                     "scores": scores, "prior_only": priors, "last_loss": round(facts["last_loss"], 3)})  # fmt: skip
+        runs.append({"corpus": settings["corpus"], "batch_size": settings["batch_size"], "learning_rate": rate,
+                     "steps": steps, "tokenizer": learned_from, "seconds": round(seconds), "scores": scores,
+                     "prior_only": priors, "last_loss": round(facts["last_loss"], 3)})  # fmt: skip
         print(runs[-1], flush=True)
     result = report.record({"runs": runs})
     for run in runs:
         cells = [f"{run['scores'][name]} ({run['prior_only'][name]})" for name in HELD_OUT]
-        row = [result["date"], run["learning_rate"], run["steps"], run["tokenizer"], run["seconds"], *cells]
+        sets = ", ".join(sorted(run["corpus"]))
+        row = [result["date"], sets, run["batch_size"], run["learning_rate"], run["steps"], run["tokenizer"],
+               run["seconds"], *cells]  # fmt: skip
         report.write(result, args.out, args.doc, "llm_pretraining", row)
 
 

@@ -34,6 +34,7 @@ OVERLAY_STACKS = [
     ["llm_4x128_answer_only"],
     ["llm_4x128_answer_only", "vision_rows_8000"],
     ["llm_4x128_answer_only", "answer_only_48000_instances"],
+    ["llm_4x128_letters_corpus"],
 ]
 
 

@@ -132,3 +132,14 @@ def test_a_tokenizer_that_learns_the_corpus_too_starts_yes_and_no_with_different
         first[name] = {answer: tokenizer(f"A: {answer}").input_ids[3] for answer in ("yes", "no")}
     assert first["records"]["yes"] == first["records"]["no"], first
     assert first["with corpus"]["yes"] != first["with corpus"]["no"], first
+
+
+def test_the_benchmark_reads_another_corpus_as_set_and_rows_and_names_a_bad_item():
+    import argparse
+
+    from benchmarks.llm_pretraining import corpus_rows
+
+    assert corpus_rows("squad=3000,cosmosqa=20") == {"squad": 3000, "cosmosqa": 20}
+    for bad in ("squad", "squad=0", "squad=3000,cosmosqa=x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not NAME=ROWS"):
+            corpus_rows(bad)
