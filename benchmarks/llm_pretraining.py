@@ -98,13 +98,19 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "llm_pretraining.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: benchmarks/results/llm_pretraining.json, or llm_pretraining_corpus.json with --corpus",
+    )
     parser.add_argument("--doc", type=Path, default=None, help="append the rows to this file's table")
     parser.add_argument("--corpus", type=corpus_rows, default=None, help="one run on these sets: NAME=ROWS,...")
     parser.add_argument("--steps", type=int, default=None, help="with --corpus: its steps (default: the overlay's)")
     parser.add_argument("--batch-size", type=int, default=None, help="with --corpus: texts a step")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="mlan-llm-pretraining-"))
+    out = args.out or ROOT / "benchmarks" / "results" / f"llm_pretraining{'_corpus' if args.corpus else ''}.json"
     settings, runs_to_do = SPEC["llm_pretraining"], RUNS
     if args.corpus:
         settings = settings | {"corpus": args.corpus, "steps": args.steps or settings["steps"]}
@@ -136,7 +142,7 @@ def main() -> None:
         sets = ", ".join(sorted(run["corpus"]))
         row = [result["date"], sets, run["batch_size"], run["learning_rate"], run["steps"], run["tokenizer"],
                run["seconds"], *cells]  # fmt: skip
-        report.write(result, args.out, args.doc, "llm_pretraining", row)
+        report.write(result, out, args.doc, "llm_pretraining", row)
 
 
 if __name__ == "__main__":
