@@ -39,7 +39,7 @@ def corpus_rows(text: str) -> dict[str, int]:
     for item in text.split(","):
         name, _, count = item.partition("=")
         if not count.isdigit() or int(count) < 1:
-            raise argparse.ArgumentTypeError(f"--corpus: '{item}' is not NAME=ROWS")
+            raise argparse.ArgumentTypeError(f"'{item}' is not NAME=ROWS")
         rows[name.strip()] = int(count)
     return rows
 
