@@ -38,7 +38,7 @@ def corpus_rows(text: str) -> dict[str, int]:
     rows = {}
     for item in text.split(","):
         name, _, count = item.partition("=")
-        if not count.isdigit() or int(count) < 1:
+        if not name.strip() or not count.isdigit() or int(count) < 1:
             raise argparse.ArgumentTypeError(f"'{item}' is not NAME=ROWS")
         rows[name.strip()] = int(count)
     return rows
@@ -109,12 +109,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="with --corpus: its steps (default: the overlay's)")
     parser.add_argument("--batch-size", type=int, default=None, help="with --corpus: texts a step")
     args = parser.parse_args()
+    if (args.steps or args.batch_size) and not args.corpus:
+        parser.error("--steps and --batch-size go with --corpus")
     work = Path(args.work or tempfile.mkdtemp(prefix="mlan-llm-pretraining-"))
     out = args.out or ROOT / "benchmarks" / "results" / f"llm_pretraining{'_corpus' if args.corpus else ''}.json"
     settings, runs_to_do = SPEC["llm_pretraining"], RUNS
     if args.corpus:
-        settings = settings | {"corpus": args.corpus, "steps": args.steps or settings["steps"]}
-        settings |= {"batch_size": args.batch_size or settings["batch_size"]}
+        steps, batch_size = args.steps or settings["steps"], args.batch_size or settings["batch_size"]
+        settings = settings | {"corpus": args.corpus, "steps": steps, "batch_size": batch_size}
         runs_to_do = [(settings["learning_rate"], settings["steps"], "records + corpus")]
     build_corpus(settings["corpus"], settings["seed"], work / "corpus.jsonl")
     texts = read_corpus(work / "corpus.jsonl")

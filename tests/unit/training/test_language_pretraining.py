@@ -140,6 +140,6 @@ def test_the_benchmark_reads_another_corpus_as_set_and_rows_and_names_a_bad_item
     from benchmarks.llm_pretraining import corpus_rows
 
     assert corpus_rows("squad=3000,cosmosqa=20") == {"squad": 3000, "cosmosqa": 20}
-    for bad in ("squad", "squad=0", "squad=3000,cosmosqa=x"):
+    for bad in ("squad", "squad=0", "=3000", "squad=3000,cosmosqa=x"):
         with pytest.raises(argparse.ArgumentTypeError, match="is not NAME=ROWS"):
             corpus_rows(bad)
