@@ -44,6 +44,12 @@ def corpus_rows(text: str) -> dict[str, int]:
     return rows
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number above 0")
+    return int(text)
+
+
 def toy_records(work: Path, rows: dict[str, int], seed: int) -> dict[str, Path]:
     from mlan.data.normalize import normalize_dataset
     from mlan.data.sources import toy_generator
@@ -106,8 +112,8 @@ def main() -> None:
     )
     parser.add_argument("--doc", type=Path, default=None, help="append the rows to this file's table")
     parser.add_argument("--corpus", type=corpus_rows, default=None, help="one run on these sets: NAME=ROWS,...")
-    parser.add_argument("--steps", type=int, default=None, help="with --corpus: its steps (default: the overlay's)")
-    parser.add_argument("--batch-size", type=int, default=None, help="with --corpus: texts a step")
+    parser.add_argument("--steps", type=positive, default=None, help="with --corpus: steps (default: the overlay's)")
+    parser.add_argument("--batch-size", type=positive, default=None, help="with --corpus: texts a step")
     args = parser.parse_args()
     if (args.steps or args.batch_size) and not args.corpus:
         parser.error("--steps and --batch-size go with --corpus")

@@ -143,3 +143,14 @@ def test_the_benchmark_reads_another_corpus_as_set_and_rows_and_names_a_bad_item
     for bad in ("squad", "squad=0", "=3000", "squad=3000,cosmosqa=x"):
         with pytest.raises(argparse.ArgumentTypeError, match="is not NAME=ROWS"):
             corpus_rows(bad)
+
+
+def test_the_benchmark_takes_only_steps_and_batch_sizes_above_zero():
+    import argparse
+
+    from benchmarks.llm_pretraining import positive
+
+    assert positive("3000") == 3000
+    for bad in ("0", "-5", "x", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a whole number above 0"):
+            positive(bad)
